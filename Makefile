@@ -1,0 +1,41 @@
+# Every target sets up its own virtualenv (.venv) from the project files, so the README's
+# quick start is two commands on a fresh machine: `make report` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first Python >= 3.11 on PATH (override: make PYTHON=/path/to/python3.12 ...).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONSTRAINTS := .ci/constraints.txt
+CLI := $(BIN)/ecommerce-analytics
+
+.PHONY: help setup report test bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed on PATH (or pass PYTHON=...)" >&2; exit 1; }
+	@echo "Setting up $(VENV) with $$($(PYTHON) --version) ..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install the package with its pinned dependencies
+
+report: setup ## The main job: simulate, validate, build the database, run the SQL library
+	$(CLI) report
+
+test: setup ## Run the test suite
+	$(BIN)/python -m pytest
+
+bench: setup ## Benchmarks (speed and memory targets); results in .bench/
+	$(BIN)/python tests/benchmarks/run.py
+
+clean: ## Remove the virtualenv and generated data (keeps committed reports)
+	rm -rf $(VENV) data/processed/*.sqlite data/processed/*.csv .pytest_cache .bench

@@ -1,0 +1,20 @@
+-- Question: How many sessions reach each stage of the funnel (all sessions, browsed 2+ pages,
+-- added to cart, purchased), as a share of all sessions and of the previous stage?
+-- Each stage is counted on its own condition; window functions give the shares.
+WITH stages AS (
+    SELECT 1 AS step, 'Sessions' AS stage, COUNT(*) AS sessions FROM customer_sessions
+    UNION ALL
+    SELECT 2, 'Browsed 2+ pages', TOTAL(pages_visited >= 2) FROM customer_sessions
+    UNION ALL
+    SELECT 3, 'Added to cart', TOTAL(add_to_cart) FROM customer_sessions
+    UNION ALL
+    SELECT 4, 'Purchased', TOTAL(purchase_decision) FROM customer_sessions
+)
+SELECT
+    step,
+    stage,
+    CAST(sessions AS INTEGER) AS sessions,
+    1.0 * sessions / FIRST_VALUE(sessions) OVER (ORDER BY step) AS share_of_sessions,
+    1.0 * sessions / LAG(sessions) OVER (ORDER BY step) AS share_of_previous
+FROM stages
+ORDER BY step;

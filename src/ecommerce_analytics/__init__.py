@@ -1,0 +1,19 @@
+"""ecommerce_analytics: the package behind the five analysis notebooks.
+
+Module map (dependencies point downwards only):
+
+- ``cli``, ``pipeline``      entry points (command line, notebook execution)
+- ``sources``                the data of a run: the simulator (default) or a contract file
+- ``data``, ``simulate``, ``database``
+                             loading and validation, the simulator with its truth, SQLite + SQL library
+- ``schema``, ``paths``      the data contract and the project's locations
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("ecommerce-analytics")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

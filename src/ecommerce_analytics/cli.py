@@ -1,0 +1,225 @@
+"""The ``ecommerce-analytics`` command line.
+
+Every subcommand prints progress to stderr and results to stdout. A problem with the input
+(missing file, broken data, unknown query, no Kaggle credentials) ends with one line
+``error: ...`` on stderr and exit status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, paths
+from .data import DataContractError, KaggleFetchError, fetch_kaggle, load_sessions
+from .database import QueryError, build_database, get_query, list_queries, run_all, run_query
+from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED, simulate
+from .sources import SIMULATED, load_source
+
+EXIT_USAGE = 2
+
+
+class Progress:
+    """Prints ``[ 12.3s] message`` lines to stderr, timed from construction."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.start = time.perf_counter()
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", default=SIMULATED,
+                   help=f"'{SIMULATED}' (default) or the path of a CSV/Parquet file under the data contract")
+    p.add_argument("--n-sessions", type=_positive_int, default=DEFAULT_N_SESSIONS,
+                   help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"simulator seed (default {DEFAULT_SEED})")
+
+
+def _print_frame(name: str, frame: pd.DataFrame, question: str | None = None) -> None:
+    print(f"\n== {name}" + (f": {question}" if question else ""))
+    with pd.option_context("display.width", 160, "display.max_columns", 30, "display.float_format", "{:,.4f}".format):
+        print(frame.to_string(index=False))
+
+
+# --------------------------------------------------------------------------- subcommands
+def cmd_simulate(args: argparse.Namespace) -> int:
+    progress = Progress(args.quiet)
+    sim = simulate(args.n_sessions, args.seed, progress=progress)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    sim.sessions.to_csv(out / "sessions.csv", index=False, date_format=fmt, lineterminator="\n")
+    sim.assignments.to_csv(out / "experiment_assignments.csv", index=False, date_format=fmt, lineterminator="\n")
+    sim.pre_period.to_csv(out / "user_pre_period.csv", index=False, lineterminator="\n")
+    sim.truth.sessions.to_csv(out / "truth_sessions.csv", index=False, lineterminator="\n")
+    (out / "truth_summary.json").write_text(json.dumps(sim.truth.summary(), indent=2, sort_keys=True) + "\n")
+    progress(f"wrote sessions.csv, experiment_assignments.csv, user_pre_period.csv and the truth to {out}")
+    print(out / "sessions.csv")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    result = load_sessions(args.path, sep=args.sep)
+    print(result.report.summary())
+    if args.quarantine_out and len(result.quarantine):
+        result.quarantine.to_csv(args.quarantine_out, index=False, lineterminator="\n")
+        print(f"Quarantined rows written to {args.quarantine_out}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.report.to_dict(), indent=2) + "\n")
+    return 0
+
+
+def cmd_fetch_kaggle(args: argparse.Namespace) -> int:
+    progress = Progress(args.quiet)
+    progress("downloading the Kaggle dataset (needs Kaggle credentials)")
+    target = fetch_kaggle(args.dest)
+    progress(f"saved {target}")
+    print(target)
+    return 0
+
+
+def cmd_build_db(args: argparse.Namespace) -> int:
+    progress = Progress(args.quiet)
+    data = load_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
+    rep = data.loaded.report
+    progress(f"{rep.rows_kept:,} rows kept, {rep.rows_quarantined:,} quarantined")
+    sim = data.simulation
+    path = build_database(data.sessions, args.db, assignments=sim.assignments if sim else None,
+                          pre_period=sim.pre_period if sim else None, progress=progress)
+    progress(f"database written: {path}")
+    print(path)
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    if args.list:
+        for q in list_queries():
+            print(f"{q.name}: {q.question}")
+        return 0
+    names = [q.name for q in list_queries()] if args.all or not args.queries else args.queries
+    queries = [get_query(n) for n in names]
+    for q in queries:
+        frame = run_query(args.db, q)
+        _print_frame(q.name, frame, q.question)
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            frame.to_csv(Path(args.out) / f"{q.name}.csv", index=False, lineterminator="\n")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    progress = Progress(args.quiet)
+    progress(f"source: {args.source}")
+    data = load_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
+    rep = data.loaded.report
+    progress(f"validated: {rep.rows_in:,} rows in, {rep.rows_kept:,} kept, {rep.rows_quarantined:,} quarantined")
+    sim = data.simulation
+    db_path = Path(args.db) if args.db else (
+        paths.DEFAULT_DATABASE if data.is_simulated else paths.PROCESSED_DIR / f"{Path(args.source).stem}.sqlite")
+    build_database(data.sessions, db_path, assignments=sim.assignments if sim else None,
+                   pre_period=sim.pre_period if sim else None, progress=progress)
+    progress(f"database: {db_path}")
+    results = run_all(db_path, progress=progress)
+    overall = results["01_overall_metrics"].iloc[0]
+    print("\n" + rep.summary())
+    print(f"\nDatabase: {db_path} ({len(results)} SQL queries run)")
+    print(
+        f"Sessions {int(overall.sessions):,} | users {int(overall.users):,} | conversion "
+        f"{overall.conversion_rate:.1%} | cart abandonment {overall.cart_abandonment_rate:.1%} | "
+        f"average order value {overall.avg_order_value:,.2f} | bounce rate {overall.bounce_rate:.1%}"
+    )
+    if sim is not None:
+        t = sim.truth
+        print(
+            f"Simulator truth: discount offer effect (ATE) {t.discount_ate:+.2%} on purchase probability; "
+            f"experiment lift {t.experiment['absolute_lift']:+.2%} "
+            f"({t.experiment['relative_lift']:+.1%} relative); price elasticity {t.price_elasticity:.2f}"
+        )
+    progress("done")
+    return 0
+
+
+# ------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecommerce-analytics",
+        description="E-commerce session analytics: simulate data with a known truth, validate files "
+                    "under the data contract, build the SQLite database and run the SQL library.",
+        epilog="Quick start: `ecommerce-analytics report` runs the main job on the simulated default.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("report", help="the main job: load, validate, build the database, run all SQL, summarize")
+    _add_source_args(p)
+    p.add_argument("--db", help="database path (default: data/processed/ecommerce.sqlite for the simulator)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("simulate", help="write simulated sessions, experiment tables and the truth to CSV")
+    p.add_argument("--n-sessions", type=_positive_int, default=DEFAULT_N_SESSIONS)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--out", default=str(paths.PROCESSED_DIR / "simulated"), help="output folder")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("validate", help="check a file against the data contract and print the report")
+    p.add_argument("path", help="CSV or Parquet file")
+    p.add_argument("--sep", default=",", help="CSV delimiter (default ',')")
+    p.add_argument("--quarantine-out", help="write quarantined rows, with their reasons, to this CSV")
+    p.add_argument("--json", help="write the report as JSON to this file")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("fetch-kaggle", help="download the Kaggle dataset (needs the kaggle CLI or kagglehub and credentials)")
+    p.add_argument("--dest", default=str(paths.RAW_DIR), help="folder (default data/raw)")
+    p.set_defaults(func=cmd_fetch_kaggle)
+
+    p = sub.add_parser("build-db", help="load a source and write the SQLite database")
+    _add_source_args(p)
+    p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
+    p.set_defaults(func=cmd_build_db)
+
+    p = sub.add_parser("sql", help="run queries of the SQL library against a database")
+    p.add_argument("queries", nargs="*", help="query names or numbers (default: all)")
+    p.add_argument("--all", action="store_true", help="run every query")
+    p.add_argument("--list", action="store_true", help="list the queries and the question each answers")
+    p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
+    p.add_argument("--out", help="also write each result to OUT/<query>.csv")
+    p.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (DataContractError, KaggleFetchError, QueryError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

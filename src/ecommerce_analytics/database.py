@@ -1,0 +1,230 @@
+"""SQLite storage and the SQL library runner.
+
+:func:`build_database` writes the sessions (and, for simulated data, the experiment tables)
+into a SQLite file. :func:`list_queries`, :func:`run_query` and :func:`run_all` execute the
+questions in ``sql/queries/NN_name.sql``; each file opens with a ``-- Question:`` comment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .schema import COLUMN_NAMES, TABLE_NAME, sqlite_ddl
+
+__all__ = [
+    "Query",
+    "QueryError",
+    "build_database",
+    "connect",
+    "list_queries",
+    "get_query",
+    "run_query",
+    "run_all",
+]
+
+_INDEXES = {
+    TABLE_NAME: ("user_id", "category", "purchase_date", "purchase_decision", "income_level", "payment_method"),
+    "experiment_assignments": ("variant",),
+}
+_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class QueryError(LookupError):
+    """An unknown query name, or a query file without its header."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One file of the SQL library."""
+
+    name: str  # file stem, e.g. "01_overall_metrics"
+    path: Path
+    question: str
+    sql: str
+
+    @property
+    def number(self) -> int:
+        return int(self.name.split("_", 1)[0])
+
+    @property
+    def title(self) -> str:
+        return self.name.split("_", 1)[1].replace("_", " ").capitalize()
+
+
+def _to_sql_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime(_TIMESTAMP_FORMAT)
+    return out.astype(object).where(out.notna(), None)
+
+
+def _insert(conn: sqlite3.Connection, table: str, frame: pd.DataFrame, ddl: str | None = None) -> None:
+    if ddl is None:
+        types = []
+        for col in frame.columns:
+            s = frame[col]
+            if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
+                types.append(f"{col} INTEGER")
+            elif pd.api.types.is_float_dtype(s):
+                types.append(f"{col} REAL")
+            else:
+                types.append(f"{col} TEXT")
+        ddl = f"CREATE TABLE {table} (" + ", ".join(types) + ")"
+    conn.execute(ddl)
+    data = _to_sql_frame(frame)
+    placeholders = ", ".join("?" * len(data.columns))
+    conn.executemany(
+        f"INSERT INTO {table} ({', '.join(data.columns)}) VALUES ({placeholders})",
+        data.itertuples(index=False, name=None),
+    )
+    for col in _INDEXES.get(table, ()):
+        conn.execute(f"CREATE INDEX idx_{table}_{col} ON {table} ({col})")
+
+
+def build_database(
+    sessions: pd.DataFrame,
+    path: str | os.PathLike = paths.DEFAULT_DATABASE,
+    *,
+    assignments: pd.DataFrame | None = None,
+    pre_period: pd.DataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write validated sessions (and optional experiment tables) to a new SQLite file.
+
+    The file is written to a temporary name and moved into place, so a reader never sees
+    a half-written database. ``session_id`` (1-based row position) is added as the primary key.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Frame with the contract's 19 columns (from :func:`~ecommerce_analytics.data.load_sessions`
+        or :func:`~ecommerce_analytics.simulate.simulate`).
+    path : path-like
+        Destination; parent folders are created. An existing file is replaced.
+    assignments, pre_period : DataFrame, optional
+        The simulator's experiment tables, stored as ``experiment_assignments`` and
+        ``user_pre_period``.
+
+    Returns
+    -------
+    Path
+        The database path.
+    """
+    missing = [c for c in COLUMN_NAMES if c not in sessions.columns]
+    if missing:
+        raise ValueError(f"sessions frame lacks contract column(s): {', '.join(missing)}")
+    say = progress or (lambda _m: None)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with closing(sqlite3.connect(tmp)) as conn:
+            conn.execute("PRAGMA journal_mode = OFF")
+            conn.execute("PRAGMA synchronous = OFF")
+            say(f"writing {len(sessions):,} sessions to {TABLE_NAME}")
+            frame = sessions[list(COLUMN_NAMES)].copy()
+            frame.insert(0, "session_id", range(1, len(frame) + 1))
+            _insert(conn, TABLE_NAME, frame, sqlite_ddl())
+            if assignments is not None:
+                say(f"writing {len(assignments):,} experiment assignments")
+                _insert(conn, "experiment_assignments", assignments)
+            if pre_period is not None:
+                say(f"writing {len(pre_period):,} pre-period rows")
+                _insert(conn, "user_pre_period", pre_period)
+            conn.commit()
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def connect(path: str | os.PathLike = paths.DEFAULT_DATABASE) -> sqlite3.Connection:
+    """Open an existing database read-only; a clear error if it is not there."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: database not found (build it with `ecommerce-analytics build-db`)")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+_HEADER = re.compile(r"^\s*--\s?(.*)$")
+
+
+def _parse_query(path: Path) -> Query:
+    text = path.read_text(encoding="utf-8")
+    header = []
+    for line in text.splitlines():
+        m = _HEADER.match(line)
+        if not m:
+            break
+        header.append(m.group(1).strip())
+    joined = " ".join(header)
+    if not joined.startswith("Question:") or "?" not in joined:
+        raise QueryError(f"{path}: a query must open with a '-- Question: ...?' comment")
+    question = joined[len("Question:"): joined.index("?") + 1].strip()
+    return Query(name=path.stem, path=path, question=question, sql=text)
+
+
+def list_queries(directory: str | os.PathLike = paths.QUERIES_DIR) -> list[Query]:
+    """All queries of the library, in file-name order."""
+    files = sorted(Path(directory).glob("[0-9][0-9]_*.sql"))
+    return [_parse_query(f) for f in files]
+
+
+def get_query(name: str | int, directory: str | os.PathLike = paths.QUERIES_DIR) -> Query:
+    """Find a query by file stem (``"01_overall_metrics"``), number (``1``, ``"01"``) or title
+    (``"overall_metrics"``)."""
+    queries = list_queries(directory)
+    key = str(name).strip().removesuffix(".sql")
+    for q in queries:
+        if key in (q.name, q.name.split("_", 1)[1]) or (key.isdigit() and int(key) == q.number):
+            return q
+    names = ", ".join(q.name for q in queries)
+    raise QueryError(f"unknown query {name!r}; known queries: {names}")
+
+
+def _as_connection(db: sqlite3.Connection | str | os.PathLike) -> tuple[sqlite3.Connection, bool]:
+    if isinstance(db, sqlite3.Connection):
+        return db, False
+    return connect(db), True
+
+
+def run_query(db: sqlite3.Connection | str | os.PathLike, name: str | int | Query) -> pd.DataFrame:
+    """Execute one query and return its result as a frame."""
+    query = name if isinstance(name, Query) else get_query(name)
+    conn, owned = _as_connection(db)
+    try:
+        return pd.read_sql_query(query.sql, conn)
+    finally:
+        if owned:
+            conn.close()
+
+
+def run_all(
+    db: sqlite3.Connection | str | os.PathLike, *, progress: Callable[[str], None] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Execute every query of the library; returns ``{query name: result}``."""
+    conn, owned = _as_connection(db)
+    try:
+        out = {}
+        queries = list_queries()
+        for i, q in enumerate(queries, 1):
+            if progress:
+                progress(f"[{i}/{len(queries)}] {q.name}")
+            out[q.name] = run_query(conn, q)
+        return out
+    finally:
+        if owned:
+            conn.close()

@@ -1,0 +1,175 @@
+"""The data contract: the 19 columns of a session record, their types and their domains.
+
+This module is the single place where the columns are defined. Loading and validation
+(:mod:`ecommerce_analytics.data`), the simulator, the SQLite schema and the notebooks all read
+the contract from here.
+
+One row is one shopping session. The schema is that of Kaggle's "AI-Driven Consumer Behavior
+Dataset" (creator ziya07, CC0), so the same code runs on that file and on the simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "Column",
+    "COLUMNS",
+    "COLUMN_NAMES",
+    "COLUMNS_BY_NAME",
+    "NUMERIC_COLUMNS",
+    "FLAG_COLUMNS",
+    "TARGET",
+    "TABLE_NAME",
+    "INCOME_LEVELS",
+    "GENDERS",
+    "CATEGORIES",
+    "PAYMENT_METHODS",
+    "CROSS_FIELD_RULES",
+    "normalize_column_name",
+    "sqlite_ddl",
+]
+
+Kind = Literal["id", "text", "category", "float", "int", "flag", "timestamp"]
+
+TABLE_NAME = "customer_sessions"
+TARGET = "purchase_decision"
+
+#: Closed vocabularies: a value outside these quarantines the row.
+INCOME_LEVELS: tuple[str, ...] = ("Low", "Medium", "High")
+GENDERS: tuple[str, ...] = ("Male", "Female", "Other")
+#: Reference vocabularies (the Kaggle file's levels). Other levels are accepted and reported,
+#: so that a shop with a "Toys" category can still use the package.
+CATEGORIES: tuple[str, ...] = ("Books", "Clothing", "Electronics", "Furniture", "Grocery")
+PAYMENT_METHODS: tuple[str, ...] = ("COD", "Credit Card", "Debit Card", "PayPal")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the contract.
+
+    Parameters
+    ----------
+    name : str
+        Canonical (lower-case) column name.
+    kind : {"id", "text", "category", "float", "int", "flag", "timestamp"}
+        Logical type. ``flag`` is an integer restricted to 0 and 1.
+    description : str
+        What the column means, with its unit.
+    nullable : bool
+        Whether an empty value is allowed. A null in a non-nullable column quarantines the row.
+    minimum, maximum : float, optional
+        Inclusive bounds for numeric columns.
+    min_exclusive : bool
+        If true, ``minimum`` itself is out of domain (``price > 0``).
+    levels : tuple of str, optional
+        Allowed values of a closed vocabulary.
+    reference_levels : tuple of str, optional
+        Known values of an open vocabulary; other values are kept and reported.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    nullable: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    min_exclusive: bool = False
+    levels: tuple[str, ...] | None = None
+    reference_levels: tuple[str, ...] | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in ("float", "int", "flag")
+
+    def domain_text(self) -> str:
+        """Human-readable domain, used in reports and quarantine reasons."""
+        if self.kind == "flag":
+            return "0 or 1"
+        if self.levels is not None:
+            return "one of " + ", ".join(self.levels)
+        if self.minimum is not None or self.maximum is not None:
+            lo = "" if self.minimum is None else f"{_fmt(self.minimum)} {'<' if self.min_exclusive else '<='} "
+            hi = "" if self.maximum is None else f" <= {_fmt(self.maximum)}"
+            return f"{lo}{self.name}{hi}"
+        if self.kind == "timestamp":
+            return "a date-time (YYYY-MM-DD HH:MM:SS)"
+        return "non-empty text"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("user_id", "id", "Customer identifier (a user may have several sessions)."),
+    Column("product_id", "id", "Identifier of the product viewed in the session."),
+    Column("category", "category", "Product category.", reference_levels=CATEGORIES),
+    Column("price", "float", "List price of the product, in currency units.", minimum=0.0, min_exclusive=True),
+    Column("discount_applied", "float", "Discount shown, in percent of the price.", minimum=0.0, maximum=100.0),
+    Column("payment_method", "category", "Payment method chosen or preferred.", reference_levels=PAYMENT_METHODS),
+    Column("purchase_date", "timestamp", "Session timestamp (local time, no time zone)."),
+    Column("pages_visited", "int", "Pages viewed in the session.", minimum=1),
+    Column("time_spent", "int", "Session duration, in seconds.", minimum=0),
+    Column("add_to_cart", "flag", "1 if the product was added to the cart."),
+    Column("abandoned_cart", "flag", "1 if the cart was left without a purchase."),
+    Column("rating", "int", "Product rating shown, 1 to 5 stars.", minimum=1, maximum=5),
+    Column("review_text", "text", "Text of a review of the product.", nullable=True),
+    Column("sentiment_score", "float", "Sentiment of the review text, -1 to 1.", minimum=-1.0, maximum=1.0),
+    Column("age", "int", "Customer age, in years.", minimum=13, maximum=120),
+    Column("gender", "category", "Customer gender.", levels=GENDERS),
+    Column("income_level", "category", "Customer income band.", levels=INCOME_LEVELS),
+    Column("location", "text", "Customer city."),
+    Column("purchase_decision", "flag", "1 if the session ended in a purchase (the target)."),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+NUMERIC_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.is_numeric)
+FLAG_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "flag")
+
+#: Row-level rules beyond single-column domains, as (name, description).
+CROSS_FIELD_RULES: tuple[tuple[str, str], ...] = (
+    ("abandoned_without_cart", "abandoned_cart = 1 but add_to_cart = 0"),
+)
+
+
+def normalize_column_name(name: object) -> str:
+    """Canonical form of a header cell: trimmed, case-folded, inner blanks as underscores.
+
+    A byte-order mark left at the start of the first header cell is removed too.
+
+    Examples
+    --------
+    >>> normalize_column_name("  Purchase Decision ")
+    'purchase_decision'
+    """
+    text = str(name).replace("\ufeff", "").strip().casefold()
+    return "_".join(text.split())
+
+
+_SQLITE_TYPES = {
+    "id": "TEXT",
+    "text": "TEXT",
+    "category": "TEXT",
+    "timestamp": "TEXT",
+    "float": "REAL",
+    "int": "INTEGER",
+    "flag": "INTEGER",
+}
+
+
+def sqlite_ddl(table: str = TABLE_NAME) -> str:
+    """``CREATE TABLE`` statement for the sessions table, derived from the contract.
+
+    ``session_id`` is the 1-based row position of the session in the loaded frame; it links
+    rows to the simulator's ground truth and gives SQL window functions a deterministic
+    tie-breaker.
+    """
+    lines = ["    session_id INTEGER PRIMARY KEY"]
+    for col in COLUMNS:
+        null = "" if col.nullable else " NOT NULL"
+        lines.append(f"    {col.name} {_SQLITE_TYPES[col.kind]}{null}")
+    return f"CREATE TABLE {table} (\n" + ",\n".join(lines) + "\n)"
+

@@ -1,0 +1,603 @@
+"""A session simulator with a known ground truth: the project's embedded default data source.
+
+:func:`simulate` returns sessions with exactly the columns, dtypes and value domains of the
+contract in :mod:`.schema` (the Kaggle dataset's), plus companion tables the Kaggle file lacks
+(a randomized experiment and a pre-period covariate per user) and a :class:`SimulationTruth`
+that every notebook uses to check its methods against the truth.
+
+Data-generating process
+-----------------------
+Users and time (independent of persona)
+    Users arrive over a 12-week window starting Monday 2025-01-06, with traffic growing
+    linearly (week 12 has about twice the arrivals of week 1). Each user has a geometric
+    number of sessions (mean ``1 / (1 - RETURN_PROBABILITY)``), separated by 1 + geometric
+    days (mean ``RETURN_GAP_DAYS``); sessions after the window are not observed. The hour
+    of each session follows a fixed daily profile (evening peak). Gender, location and
+    preferred payment method are drawn per user, independently of persona.
+Personas (latent, per user; never in the sessions table)
+    ``PERSONAS`` lists four: power shoppers, window shoppers, quick deciders and deal
+    seekers. A persona sets the user's age distribution and income band and, per session,
+    the number of pages (1 + negative binomial), the seconds per page (log-normal), the
+    category mix, the price level (log-normal by category, shifted by persona, truncated to
+    [1, 5000]), the baseline intent to add to cart and to buy, and the sensitivity to discounts.
+Product signals (independent of persona)
+    Rating shown (1-5) and the review's sentiment (normal around ``0.3 * (rating - 3)``,
+    clipped to [-1, 1]), with a review text drawn to match the sentiment.
+Discount targeting (depends on observed columns only)
+    An offer is made with probability ``sigmoid(-0.6 - 0.7 log(pages/6) + 0.6 log(price/100)
+    + 0.5 [income = Low])``: shallow sessions, expensive items and low-income users get more
+    offers.
+    An offer's depth is one of ``DISCOUNT_TIERS`` (percent); no offer means 0 %. Because
+    offers go to low-intent sessions, a naive comparison of discounted and undiscounted
+    sessions understates the (positive) causal effect.
+Funnel
+    ``add_to_cart ~ Bernoulli(sigmoid(eta_cart))`` with ``eta_cart = cart_intercept[persona]
+    + 1.8 log(pages/6) + 1.0 log(dwell/50) - 0.8 log(price/100) + 0.8 (rating - 3)
+    + 1.5 sentiment + 0.3 [weekend]`` (dwell = seconds per page). Given a cart,
+    ``purchase ~ Bernoulli(sigmoid(eta_buy))`` with ``eta_buy = buy_intercept[persona]
+    + discount_slope[persona] * discount/10 - 0.5 log(price/100) + payment_effect[method]
+    + EXPERIMENT_LOG_ODDS [treatment]``. The coefficients are in ``COEF``.
+    Then ``abandoned_cart = add_to_cart and not purchase_decision`` exactly, as in the
+    Kaggle file.
+Randomized experiment
+    Every user with a session in the last ``EXPERIMENT_WEEKS`` weeks is assigned at that
+    first session to ``control`` or ``treatment`` with probability 1/2 (a new checkout flow).
+    Treatment adds ``EXPERIMENT_LOG_ODDS`` to ``eta_buy`` in the user's sessions from then on.
+Pre-period covariate (for CUPED)
+    Per user, sessions in the 8 weeks before the window ``~ Poisson(pre_sessions[persona])``
+    and purchases among them ``~ Binomial(sessions, pre_conversion[persona])``.
+
+Ground truth
+    For every session the truth holds the persona, the all-knowing purchase probability, and
+    the probability given only what a model can observe in that row, for the browse stage
+    (all columns but the cart flags and the target) and the cart stage (the same, among
+    sessions with ``add_to_cart = 1``). Both are exact: the posterior over personas follows
+    from Bayes' rule with the exact probabilities of the persona-dependent columns (category,
+    price to the cent, pages, seconds, age, income); every other column is generated from
+    observed columns or independently of persona, so its likelihood cancels. The row's
+    experiment variant is unobserved there and is averaged out (it is independent of the row).
+    Cross-row information (other sessions of the same user) is outside these ceilings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .schema import CATEGORIES, COLUMN_NAMES, GENDERS, INCOME_LEVELS, PAYMENT_METHODS
+
+__all__ = [
+    "Persona",
+    "PERSONAS",
+    "Simulation",
+    "SimulationTruth",
+    "simulate",
+    "purchase_probabilities",
+    "DEFAULT_N_SESSIONS",
+    "DEFAULT_SEED",
+]
+
+#: The embedded default run: ``simulate(DEFAULT_N_SESSIONS, DEFAULT_SEED)``.
+DEFAULT_N_SESSIONS = 20_000
+DEFAULT_SEED = 42
+START = pd.Timestamp("2025-01-06")  # a Monday
+WEEKS = 12
+EXPERIMENT_WEEKS = 4
+EXPERIMENT_LOG_ODDS = 0.25
+RETURN_PROBABILITY = 0.55
+RETURN_GAP_DAYS = 8.0
+PRICE_BOUNDS = (1.0, 5000.0)
+PRICE_SD = 0.55
+DWELL_SD = 0.45
+NB_SIZE = 2.5
+AGES = np.arange(18, 76)
+#: Offer depth (percent) and its probability, given an offer.
+DISCOUNT_TIERS = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0])
+DISCOUNT_TIER_PROBS = np.array([0.10, 0.20, 0.20, 0.20, 0.12, 0.10, 0.05, 0.03])
+CATEGORY_LOG_PRICE = {"Books": np.log(22.0), "Clothing": np.log(55.0), "Electronics": np.log(210.0),
+                      "Furniture": np.log(250.0), "Grocery": np.log(16.0)}
+PAYMENT_PROBS = {"COD": 0.15, "Credit Card": 0.35, "Debit Card": 0.25, "PayPal": 0.25}
+PAYMENT_LOG_ODDS = {"COD": -0.35, "Credit Card": 0.10, "Debit Card": 0.0, "PayPal": 0.15}
+GENDER_PROBS = {"Male": 0.47, "Female": 0.49, "Other": 0.04}
+RATING_PROBS = np.array([0.05, 0.08, 0.20, 0.37, 0.30])
+HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 8, 7, 6, 6, 7, 8, 9, 11, 12, 11, 8, 4], float)
+COEF = {  # log-odds coefficients shared by all personas
+    "cart_log_pages": 1.8, "cart_log_dwell": 1.0, "cart_log_price": -0.8, "cart_rating": 0.8,
+    "cart_sentiment": 1.5, "cart_weekend": 0.3, "buy_log_price": -0.5,
+    "offer_intercept": -0.6, "offer_log_pages": -0.7, "offer_log_price": 0.6, "offer_low_income": 0.5,
+}
+_LOCATIONS = (
+    "Springfield", "Riverside", "Franklin", "Greenville", "Bristol", "Clinton", "Fairview", "Salem",
+    "Madison", "Georgetown", "Arlington", "Ashland", "Burlington", "Manchester", "Milton", "Oxford",
+    "Newport", "Dover", "Hudson", "Kingston", "Lexington", "Marion", "Auburn", "Dayton", "Jackson",
+    "Lakewood", "Mount Vernon", "Oakland", "Centerville", "Winchester", "Clayton", "Jamestown",
+    "Lancaster", "Milford", "Plymouth", "Richmond", "Shelby", "Troy", "Union", "Waverly",
+)
+_REVIEWS = {
+    "negative": ("Broke after a week.", "Not as described, very disappointed.", "Poor quality for the price.",
+                 "Arrived damaged and support was slow.", "Would not buy again.", "Cheap material, returned it."),
+    "neutral": ("It is okay.", "Does the job.", "Average product, nothing special.", "As expected.",
+                "Fine for everyday use.", "Delivery was on time."),
+    "positive": ("Great quality, highly recommend!", "Exactly what I needed.", "Excellent value for money.",
+                 "Love it, works perfectly.", "Fast delivery and great product.", "Better than expected."),
+}
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A latent customer type and the parameters it sets (see the module docstring)."""
+
+    name: str
+    share: float
+    pages_mean: float  # mean of (pages_visited - 1), negative binomial with size NB_SIZE
+    dwell_seconds: float  # median seconds per page (log-normal, sd DWELL_SD)
+    category_probs: tuple[float, ...]  # over schema.CATEGORIES
+    price_shift: float  # added to the category's log-price
+    age_mean: float
+    age_sd: float
+    income_probs: tuple[float, ...]  # over schema.INCOME_LEVELS
+    cart_intercept: float
+    buy_intercept: float
+    discount_slope: float  # log-odds of buying per 10 discount points, given a cart
+    pre_sessions: float
+    pre_conversion: float
+
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona("power_shopper", 0.15, 11.0, 55.0, (0.10, 0.15, 0.40, 0.30, 0.05), 0.45, 41, 9,
+            (0.10, 0.35, 0.55), 0.2, 0.6, 0.05, 4.0, 0.30),
+    Persona("window_shopper", 0.35, 9.0, 75.0, (0.20, 0.30, 0.25, 0.15, 0.10), 0.10, 29, 7,
+            (0.30, 0.45, 0.25), -2.2, -2.4, 0.12, 3.0, 0.05),
+    Persona("quick_decider", 0.20, 1.2, 30.0, (0.30, 0.10, 0.10, 0.05, 0.45), -0.30, 50, 11,
+            (0.25, 0.50, 0.25), 0.6, 0.0, 0.08, 1.5, 0.25),
+    Persona("deal_seeker", 0.30, 5.0, 45.0, (0.15, 0.40, 0.10, 0.05, 0.30), -0.35, 36, 10,
+            (0.60, 0.30, 0.10), -0.8, -2.6, 0.45, 2.5, 0.10),
+)
+
+
+@dataclass(frozen=True)
+class SimulationTruth:
+    """What is true in a simulated dataset. Rows of ``sessions`` align with the sessions table.
+
+    Attributes
+    ----------
+    sessions : DataFrame
+        Per session: ``persona``, ``variant`` (None outside the experiment), ``discount_offered``,
+        ``p_cart``, ``p_purchase_given_cart``, ``p_purchase`` (all-knowing), ``p_observed_browse``
+        and ``p_observed_cart`` (best possible given the row's observable columns; the latter
+        NaN where ``add_to_cart = 0``), ``p_if_offered`` and ``p_if_not_offered`` (all-knowing,
+        under each discount decision), and ``posterior_<persona>``, the probability of each
+        persona given the row's observable columns.
+    users : DataFrame
+        ``user_id`` and ``persona``.
+    discount_ate, discount_att : float
+        Average effect of a discount offer on the purchase probability, over all sessions
+        and over the sessions that got one.
+    discount_ate_by_persona : dict
+    experiment : dict
+        ``log_odds_effect``, per-session conversion under control and treatment for the
+        experiment's sessions, absolute and relative lift.
+    price_elasticity : float
+        Percent change of the mean purchase probability for a 1 % higher price, all else equal.
+    params : dict
+        Every parameter of the process, for the record.
+    """
+
+    seed: int
+    n_sessions: int
+    personas: tuple[str, ...]
+    sessions: pd.DataFrame
+    users: pd.DataFrame
+    discount_ate: float
+    discount_att: float
+    discount_ate_by_persona: dict[str, float]
+    experiment: dict[str, float]
+    price_elasticity: float
+    params: dict = field(repr=False)
+
+    def summary(self) -> dict[str, float]:
+        """Headline facts of the truth, for notebooks and results files."""
+        s = self.sessions
+        return {
+            "n_sessions": self.n_sessions,
+            "n_users": int(len(self.users)),
+            "persona_shares": s["persona"].value_counts(normalize=True).sort_index().round(6).to_dict(),
+            "discount_ate": self.discount_ate,
+            "discount_att": self.discount_att,
+            "experiment_absolute_lift": self.experiment["absolute_lift"],
+            "price_elasticity": self.price_elasticity,
+        }
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Output of :func:`simulate`."""
+
+    sessions: pd.DataFrame
+    assignments: pd.DataFrame
+    pre_period: pd.DataFrame
+    truth: SimulationTruth
+
+
+# ------------------------------------------------------------------------------- helpers
+def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random version-4-style UUID strings, vectorised."""
+    hexed = np.frombuffer(rng.bytes(16 * n).hex().encode(), dtype=np.uint8).reshape(n, 32)
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    out[:, 0:8], out[:, 9:13], out[:, 14:18] = hexed[:, 0:8], hexed[:, 8:12], hexed[:, 12:16]
+    out[:, 19:23], out[:, 24:36] = hexed[:, 16:20], hexed[:, 20:32]
+    out[:, 14] = ord("4")
+    return out.view("S36").ravel().astype(str)
+
+
+def _choice(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of ``probs`` (rows sum to 1)."""
+    cum = np.cumsum(probs, axis=1)
+    u = rng.random(len(probs))[:, None]
+    return np.minimum((u > cum).sum(axis=1), probs.shape[1] - 1)
+
+
+def _age_pmf() -> np.ndarray:
+    """(persona, age) probabilities: a discretised normal over AGES."""
+    pmf = np.array([stats.norm.pdf(AGES, p.age_mean, p.age_sd) for p in PERSONAS])
+    return pmf / pmf.sum(axis=1, keepdims=True)
+
+
+def _log_price_mu(cat_idx: np.ndarray, persona_idx: np.ndarray | int) -> np.ndarray:
+    base = np.array([CATEGORY_LOG_PRICE[c] for c in CATEGORIES])
+    shift = np.array([p.price_shift for p in PERSONAS])
+    return base[cat_idx] + shift[persona_idx]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return special.expit(x)
+
+
+@dataclass(frozen=True)
+class _Covariates:
+    """Arrays the funnel's log-odds need (one entry per session)."""
+
+    pages: np.ndarray
+    time_spent: np.ndarray
+    price: np.ndarray
+    discount: np.ndarray
+    rating: np.ndarray
+    sentiment: np.ndarray
+    weekend: np.ndarray
+    payment_idx: np.ndarray
+
+    @staticmethod
+    def from_sessions(sessions: pd.DataFrame) -> _Covariates:
+        return _Covariates(
+            pages=sessions["pages_visited"].to_numpy(float),
+            time_spent=sessions["time_spent"].to_numpy(float),
+            price=sessions["price"].to_numpy(float),
+            discount=sessions["discount_applied"].to_numpy(float),
+            rating=sessions["rating"].to_numpy(float),
+            sentiment=sessions["sentiment_score"].to_numpy(float),
+            weekend=(sessions["purchase_date"].dt.dayofweek >= 5).to_numpy(float),
+            payment_idx=pd.Categorical(sessions["payment_method"], categories=PAYMENT_METHODS).codes,
+        )
+
+    def dwell(self) -> np.ndarray:
+        return np.maximum(self.time_spent, 1.0) / self.pages
+
+
+def _eta_cart(cov: _Covariates, persona_idx: np.ndarray | int) -> np.ndarray:
+    a = np.array([p.cart_intercept for p in PERSONAS])[persona_idx]
+    return (a + COEF["cart_log_pages"] * np.log(cov.pages / 6.0) + COEF["cart_log_dwell"] * np.log(cov.dwell() / 50.0)
+            + COEF["cart_log_price"] * np.log(cov.price / 100.0) + COEF["cart_rating"] * (cov.rating - 3.0)
+            + COEF["cart_sentiment"] * cov.sentiment + COEF["cart_weekend"] * cov.weekend)
+
+
+def _eta_buy(cov: _Covariates, persona_idx: np.ndarray | int, treated: np.ndarray | float,
+             discount: np.ndarray | float | None = None) -> np.ndarray:
+    b = np.array([p.buy_intercept for p in PERSONAS])[persona_idx]
+    slope = np.array([p.discount_slope for p in PERSONAS])[persona_idx]
+    pay = np.array([PAYMENT_LOG_ODDS[m] for m in PAYMENT_METHODS])[cov.payment_idx]
+    d = cov.discount if discount is None else discount
+    return (b + slope * np.asarray(d) / 10.0 + COEF["buy_log_price"] * np.log(cov.price / 100.0) + pay
+            + EXPERIMENT_LOG_ODDS * np.asarray(treated, dtype=float))
+
+
+def purchase_probabilities(sessions: pd.DataFrame, persona: np.ndarray, treated: np.ndarray) -> pd.DataFrame:
+    """All-knowing funnel probabilities of sessions under the simulator's process.
+
+    Use it for counterfactuals: change a column of ``sessions`` (price, discount, ...) and
+    compare. ``persona`` holds indices into :data:`PERSONAS`; ``treated`` is 1 for sessions
+    under the experiment's treatment.
+
+    Returns
+    -------
+    DataFrame with ``p_cart``, ``p_purchase_given_cart`` and ``p_purchase``.
+    """
+    cov = _Covariates.from_sessions(sessions)
+    p_cart = _sigmoid(_eta_cart(cov, persona))
+    p_buy = _sigmoid(_eta_buy(cov, persona, treated))
+    return pd.DataFrame({"p_cart": p_cart, "p_purchase_given_cart": p_buy, "p_purchase": p_cart * p_buy},
+                        index=sessions.index)
+
+
+def _log_likelihood_by_persona(sessions: pd.DataFrame) -> np.ndarray:
+    """log P(persona-dependent observed columns | persona), shape (n, n_personas), exact."""
+    n = len(sessions)
+    cat_idx = pd.Categorical(sessions["category"], categories=CATEGORIES).codes
+    inc_idx = pd.Categorical(sessions["income_level"], categories=INCOME_LEVELS).codes
+    pages = sessions["pages_visited"].to_numpy(float)
+    t = sessions["time_spent"].to_numpy(float)
+    price = sessions["price"].to_numpy(float)
+    age_pos = np.clip(sessions["age"].to_numpy() - AGES[0], 0, len(AGES) - 1)
+    age_pmf = _age_pmf()
+    lo_b, hi_b = np.log(PRICE_BOUNDS[0]), np.log(PRICE_BOUNDS[1])
+    lo_p = np.log(np.maximum(price - 0.005, PRICE_BOUNDS[0]))
+    hi_p = np.log(np.minimum(price + 0.005, PRICE_BOUNDS[1]))
+    t_lo = np.maximum(t - 0.5, 0.0) / pages
+    t_hi = (t + 0.5) / pages
+    out = np.empty((n, len(PERSONAS)))
+    for k, p in enumerate(PERSONAS):
+        ll = np.log(np.asarray(p.category_probs))[cat_idx] + np.log(np.asarray(p.income_probs))[inc_idx]
+        ll += np.log(age_pmf[k])[age_pos]
+        mu = _log_price_mu(cat_idx, k)
+        z = stats.norm.cdf(hi_b, mu, PRICE_SD) - stats.norm.cdf(lo_b, mu, PRICE_SD)
+        ll += np.log(stats.norm.cdf(hi_p, mu, PRICE_SD) - stats.norm.cdf(lo_p, mu, PRICE_SD)) - np.log(z)
+        ll += stats.nbinom.logpmf(pages - 1, NB_SIZE, NB_SIZE / (NB_SIZE + p.pages_mean))
+        dw = stats.lognorm(s=DWELL_SD, scale=p.dwell_seconds)
+        ll += np.log(dw.cdf(t_hi) - dw.cdf(t_lo))
+        out[:, k] = ll
+    return out
+
+
+# ------------------------------------------------------------------------------- simulate
+def _draw_users(rng: np.random.Generator, n_sessions: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Users and their in-window session times; exactly ``n_sessions`` sessions."""
+    days = WEEKS * 7
+    batch = max(64, int(n_sessions / 1.5))
+    users_of, days_of = [], []
+    n_users = total = 0
+    while total < n_sessions:  # batches of users until the window holds enough sessions
+        # Arrival day with linearly growing traffic: density proportional to (1 + day/days).
+        first = np.floor(days * (np.sqrt(1.0 + 3.0 * rng.random(batch)) - 1.0)).astype(np.int64)
+        k = rng.geometric(1.0 - RETURN_PROBABILITY, size=batch)
+        user_of = np.repeat(np.arange(batch), k)
+        pos = np.arange(len(user_of)) - np.repeat(np.cumsum(k) - k, k)
+        gaps = np.where(pos == 0, 0, rng.geometric(1.0 / RETURN_GAP_DAYS, size=len(user_of)))
+        day = first[user_of] + _group_cumsum(gaps, k)
+        keep = day < days
+        users_of.append(user_of[keep] + n_users)
+        days_of.append(day[keep])
+        n_users += batch
+        total += int(keep.sum())
+    user_of = np.concatenate(users_of)[:n_sessions]
+    day = np.concatenate(days_of)[:n_sessions]
+    hours = rng.choice(24, size=n_sessions, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    seconds = rng.integers(0, 3600, size=n_sessions)
+    offset = day * 86400 + hours * 3600 + seconds
+    users_idx, user_of = np.unique(user_of, return_inverse=True)
+    return pd.DataFrame({"user": users_idx}), user_of, offset
+
+
+def _group_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    total = np.cumsum(values)
+    starts = np.cumsum(counts) - counts
+    base = np.repeat(total[starts] - values[starts], counts)
+    return total - base
+
+
+def simulate(n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED, *, progress: Callable[[str], None] | None = None) -> Simulation:
+    """Simulate ``n_sessions`` shopping sessions with a known ground truth.
+
+    The process is described in the module docstring; every parameter is in
+    ``truth.params``. The same ``(n_sessions, seed)`` gives byte-identical output.
+
+    Parameters
+    ----------
+    n_sessions : int, default DEFAULT_N_SESSIONS (20,000)
+        Rows of the sessions table (the Kaggle file has 5,000).
+    seed : int, default DEFAULT_SEED (42)
+        Seed of the random generator.
+    progress : callable, optional
+        Called with a short message at each step (the CLI prints them).
+
+    Returns
+    -------
+    Simulation
+        ``sessions`` (the contract's 19 columns, sorted by time), ``assignments``
+        (``user_id, variant, assigned_at``), ``pre_period`` (``user_id, pre_sessions,
+        pre_purchases``) and ``truth``.
+
+    Examples
+    --------
+    >>> sim = simulate(1000, seed=1)
+    >>> sim.sessions.shape
+    (1000, 19)
+    >>> bool((sim.sessions.purchase_decision <= sim.sessions.add_to_cart).all())
+    True
+    """
+    if int(n_sessions) != n_sessions or n_sessions < 1:
+        raise ValueError(f"n_sessions must be a positive integer, got {n_sessions!r}")
+    n = int(n_sessions)
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+
+    say("drawing users and session times")
+    users, user_of, offset = _draw_users(rng, n)
+    n_users = len(users)
+    persona_u = _choice(rng, np.tile([p.share for p in PERSONAS], (n_users, 1)))
+    age_u = AGES[_choice(rng, _age_pmf()[persona_u])]
+    income_u = _choice(rng, np.array([p.income_probs for p in PERSONAS])[persona_u])
+    gender_u = rng.choice(len(GENDERS), size=n_users, p=[GENDER_PROBS[g] for g in GENDERS])
+    loc_w = 1.0 / np.arange(1, len(_LOCATIONS) + 1)
+    location_u = rng.choice(len(_LOCATIONS), size=n_users, p=loc_w / loc_w.sum())
+    payment_u = rng.choice(len(PAYMENT_METHODS), size=n_users, p=[PAYMENT_PROBS[m] for m in PAYMENT_METHODS])
+    user_ids = _uuids(rng, n_users)
+
+    # Sessions in time order (ties broken by user) so that row order is meaningful.
+    order = np.lexsort((user_of, offset))
+    user_of, offset = user_of[order], offset[order]
+    persona = persona_u[user_of]
+
+    say("drawing session behaviour")
+    cat_idx = _choice(rng, np.array([p.category_probs for p in PERSONAS])[persona])
+    mu = _log_price_mu(cat_idx, persona)
+    lo, hi = stats.norm.cdf(np.log(PRICE_BOUNDS[0]), mu, PRICE_SD), stats.norm.cdf(np.log(PRICE_BOUNDS[1]), mu, PRICE_SD)
+    price = np.round(np.exp(stats.norm.ppf(lo + rng.random(n) * (hi - lo), mu, PRICE_SD)), 2)
+    price = np.clip(price, PRICE_BOUNDS[0], PRICE_BOUNDS[1])
+    pages_mean = np.array([p.pages_mean for p in PERSONAS])[persona]
+    pages = 1 + rng.negative_binomial(NB_SIZE, NB_SIZE / (NB_SIZE + pages_mean))
+    dwell = np.exp(np.log(np.array([p.dwell_seconds for p in PERSONAS])[persona]) + DWELL_SD * rng.standard_normal(n))
+    time_spent = np.round(pages * dwell).astype(np.int64)
+    rating = 1 + rng.choice(5, size=n, p=RATING_PROBS)
+    sentiment = np.clip(np.round(0.3 * (rating - 3) + 0.25 * rng.standard_normal(n), 2), -1.0, 1.0)
+    income = income_u[user_of]
+    offer_logit = (COEF["offer_intercept"] + COEF["offer_log_pages"] * np.log(pages / 6.0)
+                   + COEF["offer_log_price"] * np.log(price / 100.0) + COEF["offer_low_income"] * (income == 0))
+    offered = rng.random(n) < _sigmoid(offer_logit)
+    discount = np.where(offered, DISCOUNT_TIERS[rng.choice(len(DISCOUNT_TIERS), size=n, p=DISCOUNT_TIER_PROBS)], 0.0)
+
+    timestamps = START + pd.to_timedelta(offset, unit="s")
+    sessions = pd.DataFrame({
+        "user_id": pd.Series(user_ids[user_of], dtype="str"),
+        "product_id": pd.Series(_uuids(rng, n), dtype="str"),
+        "category": pd.Series(np.asarray(CATEGORIES)[cat_idx], dtype="str"),
+        "price": price.astype(float),
+        "discount_applied": discount.astype(float),
+        "payment_method": pd.Series(np.asarray(PAYMENT_METHODS)[payment_u[user_of]], dtype="str"),
+        "purchase_date": pd.Series(timestamps).astype("datetime64[us]"),
+        "pages_visited": pages.astype(np.int64),
+        "time_spent": time_spent,
+        "add_to_cart": np.zeros(n, dtype=np.int64),
+        "abandoned_cart": np.zeros(n, dtype=np.int64),
+        "rating": rating.astype(np.int64),
+        "review_text": pd.Series(_review_texts(rng, sentiment), dtype="str"),
+        "sentiment_score": sentiment.astype(float),
+        "age": age_u[user_of].astype(np.int64),
+        "gender": pd.Series(np.asarray(GENDERS)[gender_u[user_of]], dtype="str"),
+        "income_level": pd.Series(np.asarray(INCOME_LEVELS)[income], dtype="str"),
+        "location": pd.Series(np.asarray(_LOCATIONS)[location_u[user_of]], dtype="str"),
+        "purchase_decision": np.zeros(n, dtype=np.int64),
+    })
+
+    say("assigning the experiment")
+    exp_start = (WEEKS - EXPERIMENT_WEEKS) * 7 * 86400
+    in_exp = offset >= exp_start
+    exp_users = np.unique(user_of[in_exp])
+    variant_u = np.full(n_users, -1, dtype=np.int64)
+    variant_u[exp_users] = rng.integers(0, 2, size=len(exp_users))
+    treated = (in_exp & (variant_u[user_of] == 1)).astype(float)
+
+    say("drawing the funnel")
+    probs = purchase_probabilities(sessions, persona, treated)
+    cart = rng.random(n) < probs["p_cart"].to_numpy()
+    buy = cart & (rng.random(n) < probs["p_purchase_given_cart"].to_numpy())
+    sessions["add_to_cart"] = cart.astype(np.int64)
+    sessions["purchase_decision"] = buy.astype(np.int64)
+    sessions["abandoned_cart"] = (cart & ~buy).astype(np.int64)
+    sessions = sessions[list(COLUMN_NAMES)]
+
+    first_exp = pd.Series(offset[in_exp]).groupby(user_of[in_exp]).min()
+    assignments = pd.DataFrame({
+        "user_id": pd.Series(user_ids[first_exp.index.to_numpy()], dtype="str"),
+        "variant": pd.Series(np.where(variant_u[first_exp.index.to_numpy()] == 1, "treatment", "control"), dtype="str"),
+        "assigned_at": (START + pd.to_timedelta(first_exp.to_numpy(), unit="s")).astype("datetime64[us]"),
+    }).sort_values(["assigned_at", "user_id"], kind="stable").reset_index(drop=True)
+    pre_sessions = rng.poisson(np.array([p.pre_sessions for p in PERSONAS])[persona_u])
+    pre_purchases = rng.binomial(pre_sessions, np.array([p.pre_conversion for p in PERSONAS])[persona_u])
+    pre_period = pd.DataFrame({"user_id": pd.Series(user_ids, dtype="str"),
+                               "pre_sessions": pre_sessions.astype(np.int64),
+                               "pre_purchases": pre_purchases.astype(np.int64)})
+
+    say("computing the ground truth")
+    truth = _truth(seed, sessions, persona, persona_u, user_ids, in_exp, variant_u[user_of], treated, offered, probs)
+    say(f"simulated {n:,} sessions of {n_users:,} users in {time.perf_counter() - t0:.1f} s")
+    return Simulation(sessions=sessions, assignments=assignments, pre_period=pre_period, truth=truth)
+
+
+def _review_texts(rng: np.random.Generator, sentiment: np.ndarray) -> np.ndarray:
+    pick = rng.integers(0, 6, size=len(sentiment))
+    out = np.empty(len(sentiment), dtype=object)
+    for name, lo, hi in (("negative", -2, -0.15), ("neutral", -0.15, 0.15), ("positive", 0.15, 2)):
+        mask = (sentiment >= lo) & (sentiment < hi)
+        out[mask] = np.asarray(_REVIEWS[name], dtype=object)[pick[mask]]
+    return out
+
+
+def _truth(seed: int, sessions: pd.DataFrame, persona: np.ndarray, persona_u: np.ndarray, user_ids: np.ndarray,
+           in_exp: np.ndarray, variant: np.ndarray, treated: np.ndarray, offered: np.ndarray,
+           probs: pd.DataFrame) -> SimulationTruth:
+    n = len(sessions)
+    names = tuple(p.name for p in PERSONAS)
+    cov = _Covariates.from_sessions(sessions)
+    k = len(PERSONAS)
+    # Posterior over personas given the row's observable columns (Bayes' rule).
+    log_post = np.log([p.share for p in PERSONAS]) + _log_likelihood_by_persona(sessions)
+    post = np.exp(log_post - special.logsumexp(log_post, axis=1, keepdims=True))
+    p_cart_k = np.column_stack([_sigmoid(_eta_cart(cov, j)) for j in range(k)])
+    half = np.where(in_exp, 0.5, 0.0)  # the unobserved variant, averaged out
+    p_buy_k = np.column_stack([(1 - half) * _sigmoid(_eta_buy(cov, j, 0.0)) + half * _sigmoid(_eta_buy(cov, j, 1.0))
+                               for j in range(k)])
+    w = post * p_cart_k
+    p_browse = (w * p_buy_k).sum(axis=1)
+    p_cart_stage = np.where(sessions["add_to_cart"].to_numpy() == 1, p_browse / w.sum(axis=1), np.nan)
+
+    # Discount offer: all-knowing purchase probability with and without an offer.
+    p_cart = probs["p_cart"].to_numpy()
+    tier_p = DISCOUNT_TIER_PROBS / DISCOUNT_TIER_PROBS.sum()
+    p_offer = p_cart * sum(tp * _sigmoid(_eta_buy(cov, persona, treated, d)) for d, tp in zip(DISCOUNT_TIERS, tier_p))
+    p_none = p_cart * _sigmoid(_eta_buy(cov, persona, treated, 0.0))
+    effect = p_offer - p_none
+    by_persona = {name: float(effect[persona == j].mean()) if (persona == j).any() else float("nan")
+                  for j, name in enumerate(names)}
+
+    # Experiment: per-session conversion of the experiment's sessions under each arm.
+    if in_exp.any():
+        pc = p_cart[in_exp]
+        ctrl = pc * _sigmoid(_eta_buy(cov, persona, 0.0))[in_exp]
+        trt = pc * _sigmoid(_eta_buy(cov, persona, 1.0))[in_exp]
+        experiment = {"log_odds_effect": EXPERIMENT_LOG_ODDS, "sessions": int(in_exp.sum()),
+                      "conversion_control": float(ctrl.mean()), "conversion_treatment": float(trt.mean()),
+                      "absolute_lift": float(trt.mean() - ctrl.mean()),
+                      "relative_lift": float(trt.mean() / ctrl.mean() - 1.0)}
+    else:
+        experiment = {"log_odds_effect": EXPERIMENT_LOG_ODDS, "sessions": 0, "conversion_control": float("nan"),
+                      "conversion_treatment": float("nan"), "absolute_lift": float("nan"), "relative_lift": float("nan")}
+
+    bumped = sessions.assign(price=sessions["price"] * 1.01)
+    p_up = purchase_probabilities(bumped, persona, treated)["p_purchase"].to_numpy()
+    elasticity = float((p_up.mean() / probs["p_purchase"].to_numpy().mean() - 1.0) / 0.01)
+
+    variant_label = np.where(variant == 1, "treatment", "control").astype(object)
+    variant_label[~in_exp] = None
+    truth_sessions = pd.DataFrame({
+        "persona": pd.Series(np.asarray(names)[persona], dtype="str"),
+        "variant": variant_label,
+        "discount_offered": offered,
+        "p_cart": p_cart,
+        "p_purchase_given_cart": probs["p_purchase_given_cart"].to_numpy(),
+        "p_purchase": probs["p_purchase"].to_numpy(),
+        "p_observed_browse": p_browse,
+        "p_observed_cart": p_cart_stage,
+        "p_if_offered": p_offer,
+        "p_if_not_offered": p_none,
+    })
+    for j, name in enumerate(names):
+        truth_sessions[f"posterior_{name}"] = post[:, j]
+    params = {
+        "personas": [p.__dict__ for p in PERSONAS], "coefficients": dict(COEF),
+        "payment_log_odds": dict(PAYMENT_LOG_ODDS), "experiment_log_odds": EXPERIMENT_LOG_ODDS,
+        "experiment_weeks": EXPERIMENT_WEEKS, "weeks": WEEKS, "start": str(START.date()),
+        "discount_tiers": DISCOUNT_TIERS.tolist(), "discount_tier_probs": DISCOUNT_TIER_PROBS.tolist(),
+        "return_probability": RETURN_PROBABILITY, "return_gap_days": RETURN_GAP_DAYS,
+    }
+    return SimulationTruth(
+        seed=seed, n_sessions=n, personas=names, sessions=truth_sessions,
+        users=pd.DataFrame({"user_id": pd.Series(user_ids, dtype="str"),
+                            "persona": pd.Series(np.asarray(names)[persona_u], dtype="str")}),
+        discount_ate=float(effect.mean()), discount_att=float(effect[offered].mean()) if offered.any() else float("nan"),
+        discount_ate_by_persona=by_persona, experiment=experiment, price_elasticity=elasticity, params=params,
+    )
