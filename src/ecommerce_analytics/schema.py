@@ -29,6 +29,7 @@ __all__ = [
     "CROSS_FIELD_RULES",
     "normalize_column_name",
     "sqlite_ddl",
+    "contract_markdown",
 ]
 
 Kind = Literal["id", "text", "category", "float", "int", "flag", "timestamp"]
@@ -95,7 +96,9 @@ class Column:
             return f"{lo}{self.name}{hi}"
         if self.kind == "timestamp":
             return "a date-time (YYYY-MM-DD HH:MM:SS)"
-        return "non-empty text"
+        if self.reference_levels is not None:
+            return "text; known levels " + ", ".join(self.reference_levels) + " (others kept and reported)"
+        return "text, may be empty" if self.nullable else "non-empty text"
 
 
 def _fmt(x: float) -> str:
@@ -173,3 +176,10 @@ def sqlite_ddl(table: str = TABLE_NAME) -> str:
         lines.append(f"    {col.name} {_SQLITE_TYPES[col.kind]}{null}")
     return f"CREATE TABLE {table} (\n" + ",\n".join(lines) + "\n)"
 
+
+def contract_markdown() -> str:
+    """The contract as a Markdown table (the README shows exactly this)."""
+    rows = ["| column | type | domain | meaning |", "| --- | --- | --- | --- |"]
+    for col in COLUMNS:
+        rows.append(f"| {col.name} | {col.kind} | {col.domain_text()} | {col.description} |")
+    return "\n".join(rows)

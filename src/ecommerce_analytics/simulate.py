@@ -280,7 +280,7 @@ class _Covariates:
             discount=sessions["discount_applied"].to_numpy(float),
             rating=sessions["rating"].to_numpy(float),
             sentiment=sessions["sentiment_score"].to_numpy(float),
-            weekend=(sessions["purchase_date"].dt.dayofweek >= 5).to_numpy(float),
+            weekend=(sessions["purchase_date"].dt.day_of_week >= 5).to_numpy(float),
             payment_idx=pd.Categorical(sessions["payment_method"], categories=PAYMENT_METHODS).codes,
         )
 
