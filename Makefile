@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := .ci/constraints.txt
 CLI := $(BIN)/ecommerce-analytics
 
-.PHONY: help setup report test bench clean
+.PHONY: help setup system-deps report test bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -26,9 +26,22 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install the package with its pinned dependencies
+setup: $(STAMP) system-deps ## Create .venv, install the package with pinned dependencies, and Chromium
 
-report: setup ## The main job: simulate, validate, build the database, run the SQL library
+# Chromium renders the static PNG beside every figure (kaleido drives it). Installed from Debian
+# when missing and we are root; otherwise a warning, and figures are exported without PNG.
+system-deps:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+		|| command -v google-chrome >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Chromium (Debian package) for static figure export ..."; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+		|| echo "warning: could not install chromium; figures will have no static PNG" >&2; \
+	else \
+		echo "warning: Chromium not found (install the Debian package chromium as root); figures will have no static PNG" >&2; \
+	fi
+
+report: setup ## The main job: simulate, validate, build the database, run SQL, execute and render notebooks
 	$(CLI) report
 
 test: setup ## Run the test suite

@@ -82,7 +82,7 @@ def test_sql_list_names_every_question(capsys):
 
 def test_report_runs_end_to_end_on_a_small_simulation(tmp_path, capsys):
     db = tmp_path / "r.sqlite"
-    assert main(["report", "--n-sessions", "1500", "--seed", "4", "--db", str(db)]) == 0
+    assert main(["report", "--n-sessions", "1500", "--seed", "4", "--db", str(db), "--no-notebooks"]) == 0
     captured = capsys.readouterr()
     assert "Rows read: 1,500 | kept: 1,500 | quarantined: 0" in captured.out
     assert "(20 SQL queries run)" in captured.out
@@ -93,7 +93,7 @@ def test_report_runs_end_to_end_on_a_small_simulation(tmp_path, capsys):
 
 @pytest.mark.kaggle
 def test_report_on_the_kaggle_file(tmp_path, capsys, kaggle_csv):
-    assert main(["-q", "report", "--source", str(kaggle_csv), "--db", str(tmp_path / "k.sqlite")]) == 0
+    assert main(["-q", "report", "--source", str(kaggle_csv), "--db", str(tmp_path / "k.sqlite"), "--no-notebooks"]) == 0
     out = capsys.readouterr().out
     assert "Rows read: 5,000 | kept: 5,000 | quarantined: 0" in out
     assert "conversion 24.7%" in out and "cart abandonment 50.1%" in out

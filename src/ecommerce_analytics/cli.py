@@ -19,6 +19,7 @@ import pandas as pd
 from . import __version__, paths
 from .data import DataContractError, KaggleFetchError, fetch_kaggle, load_sessions
 from .database import QueryError, build_database, get_query, list_queries, run_all, run_query
+from .pipeline import NotebookError, RunConfig, run_report
 from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED, simulate
 from .sources import SIMULATED, load_source
 
@@ -155,8 +156,22 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"experiment lift {t.experiment['absolute_lift']:+.2%} "
             f"({t.experiment['relative_lift']:+.1%} relative); price elasticity {t.price_elasticity:.2f}"
         )
+    if not args.no_notebooks:
+        config = RunConfig(str(args.source), args.n_sessions, args.seed)
+        run = run_report(config, notebooks=args.notebooks, progress=progress)
+        print(f"\nNotebooks ({config.name} run):")
+        for nb_path, html, (stem, secs) in zip(run.notebooks, run.html, run.seconds.items()):
+            print(f"  {stem}: {secs:.1f} s -> {_rel(nb_path)} | {_rel(html)}")
+        print(f"Results JSON: {_rel(run.report_dir / 'results')}")
     progress("done")
     return 0
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(paths.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 # ------------------------------------------------------------------------------- parser
@@ -171,9 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("report", help="the main job: load, validate, build the database, run all SQL, summarize")
+    p = sub.add_parser("report", help="the main job: load, validate, build the database, run all SQL, "
+                                      "execute and render the notebooks")
     _add_source_args(p)
     p.add_argument("--db", help="database path (default: data/processed/ecommerce.sqlite for the simulator)")
+    p.add_argument("--notebooks", nargs="+", metavar="NB", help="run only these notebooks (numbers or names)")
+    p.add_argument("--no-notebooks", action="store_true", help="skip executing and rendering the notebooks")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("simulate", help="write simulated sessions, experiment tables and the truth to CSV")
@@ -216,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DataContractError, KaggleFetchError, QueryError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -93,8 +93,8 @@ RETURN_PROBABILITY = 0.55
 RETURN_GAP_DAYS = 8.0
 PRICE_BOUNDS = (1.0, 5000.0)
 PRICE_SD = 0.55
-DWELL_SD = 0.45
-NB_SIZE = 2.5
+DWELL_SD = 0.35
+NB_SIZE = 6.0
 AGES = np.arange(18, 76)
 #: Offer depth (percent) and its probability, given an offer.
 DISCOUNT_TIERS = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0])

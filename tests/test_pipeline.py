@@ -1,0 +1,183 @@
+"""The notebook pipeline: parameters, results JSON, offline HTML, static PNGs, determinism,
+failure handling, and the committed notebooks."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+
+from ecommerce_analytics import paths, viz
+from ecommerce_analytics.database import build_database, run_query
+from ecommerce_analytics.pipeline import PLOTLY_MIME, NotebookError, RunConfig, notebook_paths, run_report
+from ecommerce_analytics.reporting import RESULTS_SCHEMA_VERSION
+from ecommerce_analytics.simulate import simulate
+
+NOTEBOOKS = notebook_paths()
+SMALL = RunConfig("simulated", 1500, 3)
+
+
+def _plotly_outputs(nb) -> list[dict]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if PLOTLY_MIME in o.get("data", {})]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    before = {p: p.read_bytes() for p in NOTEBOOKS}
+    result = run_report(SMALL, reports_dir=tmp_path_factory.mktemp("reports"))
+    return result, before
+
+
+@pytest.fixture(scope="module")
+def kaggle_run(tmp_path_factory, kaggle_csv):
+    return run_report(RunConfig(str(kaggle_csv)), reports_dir=tmp_path_factory.mktemp("reports"))
+
+
+def _results(run, stem: str) -> dict:
+    return json.loads((run.report_dir / "results" / f"{stem}.json").read_text())
+
+
+def test_notebooks_exist_in_order():
+    stems = [p.stem for p in NOTEBOOKS]
+    assert stems[:2] == ["01_exploratory_data_analysis", "02_customer_segmentation"]
+    assert stems == sorted(stems)
+
+
+def test_a_non_default_run_never_touches_the_committed_notebooks(small_run):
+    result, before = small_run
+    assert all(p.read_bytes() == content for p, content in before.items())
+    assert [p.parent.name for p in result.notebooks] == ["notebooks"] * len(NOTEBOOKS)
+    assert result.report_dir.name == "simulated-n1500-seed3"
+
+
+def test_parameters_are_injected(small_run):
+    nb = nbformat.read(small_run[0].notebooks[0], as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "N_SESSIONS = 1500" in injected[0].source and "SEED = 3" in injected[0].source
+
+
+def test_results_json_has_a_stable_envelope(small_run):
+    for path in NOTEBOOKS:
+        doc = _results(small_run[0], path.stem)
+        assert set(doc) == {"schema_version", "notebook", "run", "results"}
+        assert doc["schema_version"] == RESULTS_SCHEMA_VERSION and doc["notebook"] == path.stem
+        assert doc["run"] == {"name": "simulated-n1500-seed3", "source": "simulated", "n_sessions": 1500, "seed": 3}
+
+
+def test_notebook_01_conversion_equals_the_sql_query(small_run, tmp_path):
+    res = _results(small_run[0], "01_exploratory_data_analysis")["results"]
+    sessions = simulate(1500, seed=3).sessions
+    sql = run_query(build_database(sessions, tmp_path / "check.sqlite"), "01_overall_metrics").iloc[0]
+    assert res["metrics"]["conversion_rate"]["estimate"] == pytest.approx(sql.conversion_rate, abs=1e-12)
+    assert res["metrics"]["cart_abandonment_rate"]["estimate"] == pytest.approx(sql.cart_abandonment_rate, abs=1e-12)
+    assert res["sql_agreement"]["all_agree"] is True
+    assert res["data_quality"]["rows_kept"] == 1500
+    assert res["funnel_identity_rows"] == 1500
+
+
+def test_notebook_02_reports_k_and_agreement_with_personas(small_run):
+    res = _results(small_run[0], "02_customer_segmentation")["results"]
+    assert 2 <= res["k"]["chosen"] <= 8 and res["k"]["chosen"] >= res["k"]["elbow"]
+    assert 0 < res["ari_vs_personas"]["chosen_k"] <= 1 and res["ari_vs_personas"]["true_personas"] == 4
+    assert res["cohorts"]["users_return"] is True
+    assert sum(s["customers"] for s in res["segments"]) == res["customers"]
+
+
+def test_html_reports_are_offline_and_carry_every_figure(small_run):
+    result, _ = small_run
+    for nb_path, html_path in zip(result.notebooks, result.html):
+        html = html_path.read_text()
+        figures = len(_plotly_outputs(nbformat.read(nb_path, as_version=4)))
+        assert figures >= 5
+        assert len(re.findall(r'<div [^>]*id="figure-\d+"', html)) == figures
+        assert re.findall(r'<(?:script|link)[^>]*(?:src|href)="https?://', html) == []  # nothing fetched online
+        assert html.count("plotly.js v") >= 1  # the library is inlined once
+
+
+def test_every_figure_has_a_static_png(small_run):
+    if not viz.static_export_available():
+        pytest.skip("no Chromium-based browser on this machine: `make setup` installs Debian's chromium")
+    for nb_path in small_run[0].notebooks:
+        outputs = _plotly_outputs(nbformat.read(nb_path, as_version=4))
+        assert outputs and all("image/png" in o["data"] for o in outputs)
+
+
+def test_html_figures_render_in_a_real_browser(small_run):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed: `make setup` installs it")
+    html = small_run[0].html[0]
+    proc = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={html.parent / 'chr'}",
+         "--virtual-time-budget=20000", "--dump-dom", html.as_uri()],
+        capture_output=True, text=True, timeout=180)
+    figures = len(_plotly_outputs(nbformat.read(small_run[0].notebooks[0], as_version=4)))
+    # Plotly draws each figure into an SVG of class "main-svg": it only appears if plotly.js ran offline.
+    assert proc.stdout.count('class="main-svg"') >= figures
+
+
+def test_a_failing_cell_names_the_notebook_and_leaves_nothing_behind(tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("SOURCE = 'simulated'\nN_SESSIONS = 10\nSEED = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("x = 1\n1 / 0")]
+    nbformat.write(nb, folder / "01_broken.ipynb")
+    reports = tmp_path / "reports"
+    with pytest.raises(NotebookError) as info:
+        run_report(RunConfig("simulated", 10, 1), notebooks_dir=folder, reports_dir=reports)
+    message = str(info.value)
+    assert message == "01_broken.ipynb: code cell 3 (x = 1) failed: ZeroDivisionError: division by zero"
+    assert not any(reports.rglob("*.html")) and not any(reports.rglob("*.json"))
+
+
+def test_rerunning_gives_byte_identical_notebooks(tmp_path):
+    config = RunConfig("simulated", 800, 5)
+    first = run_report(config, ["01"], reports_dir=tmp_path / "a")
+    second = run_report(config, ["01"], reports_dir=tmp_path / "b")
+    assert first.notebooks[0].read_bytes() == second.notebooks[0].read_bytes()
+    assert first.results[0].read_bytes() == second.results[0].read_bytes()
+
+
+def test_committed_notebooks_are_the_default_run_of_this_code(tmp_path):
+    """`make report` on an unchanged tree must not change the committed notebooks or results."""
+    run = run_report(RunConfig(), reports_dir=tmp_path, in_place=False)
+    for executed, committed in zip(run.notebooks, NOTEBOOKS):
+        assert executed.read_bytes() == committed.read_bytes(), f"{committed.name} is stale: run `make report`"
+    for produced in run.results:
+        committed = paths.REPORTS_DIR / "default" / "results" / produced.name
+        assert produced.read_bytes() == committed.read_bytes(), f"{committed} is stale: run `make report`"
+
+
+def test_committed_notebooks_render_on_github():
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.outputs for c in code if "parameters" not in c.metadata.get("tags", [])
+                   and not c.source.startswith("import")), path.name
+        assert not any(o.get("output_type") == "error" for c in code for o in c.outputs), path.name
+        assert "papermill" not in nb.metadata and not any("execution" in c.metadata for c in code)
+        figures = _plotly_outputs(nb)
+        assert figures and all("image/png" in o["data"] for o in figures), f"{path.name}: a figure lacks its PNG"
+
+
+@pytest.mark.kaggle
+def test_notebooks_on_the_kaggle_file(kaggle_run):
+    nb01 = _results(kaggle_run, "01_exploratory_data_analysis")
+    assert nb01["run"] == {"name": "file-consumer_behavior_dataset", "source": "consumer_behavior_dataset.csv",
+                           "n_sessions": None, "seed": None}
+    res = nb01["results"]
+    assert res["data_quality"]["rows_kept"] == 5000 and res["data_quality"]["rows_quarantined"] == 0
+    assert res["funnel_identity_rows"] == 5000
+    assert res["sql_agreement"]["all_agree"] is True
+    # On this file no segment difference survives the correction: the raw gaps are chance.
+    assert res["screen"]["significant_after_holm"] == 0 < res["screen"]["significant_unadjusted"]
+    nb02 = _results(kaggle_run, "02_customer_segmentation")["results"]
+    assert nb02["cohorts"]["users_return"] is False and nb02["sessions_per_customer"] == 1.0
+    assert "ari_vs_personas" not in nb02
