@@ -48,7 +48,7 @@ test: setup ## Run the test suite
 	$(BIN)/python -m pytest
 
 bench: setup ## Benchmarks (speed and memory targets); results in .bench/
-	$(BIN)/python tests/benchmarks/run.py
+	$(BIN)/python tests/benchmarks/run.py $(BENCH)
 
 clean: ## Remove the virtualenv and generated data (keeps committed reports)
 	rm -rf $(VENV) data/processed/*.sqlite data/processed/*.csv .pytest_cache .bench

@@ -1,0 +1,503 @@
+"""Purchase prediction: leakage audit, pipelines, honest validation, importance, value, persistence.
+
+The helpers take a frame, a target name and feature lists, so they work on any tabular
+binary-outcome dataset; :data:`BROWSE`, :data:`CART` and :func:`session_features` adapt them to
+the session schema.
+
+Two prediction moments for sessions:
+
+- **browse stage**: predict the purchase from what is known before any cart action (no cart
+  flag is a feature);
+- **cart stage**: among sessions with ``add_to_cart = 1``, predict the purchase (the complement
+  is cart abandonment risk).
+
+``abandoned_cart`` is defined by the outcome (``abandoned_cart = add_to_cart and not
+purchase_decision``), so it is never a feature; :func:`leakage_audit` finds such columns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+import xgboost
+from scipy import stats
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from xgboost import XGBClassifier
+
+from .metrics import Estimate
+from .schema import TARGET
+
+__all__ = [
+    "Stage",
+    "BROWSE",
+    "CART",
+    "session_features",
+    "stage_frame",
+    "funnel_identity",
+    "leakage_audit",
+    "make_models",
+    "CVResult",
+    "cross_validate",
+    "HoldoutResult",
+    "evaluate_holdout",
+    "delong_test",
+    "auc_permutation_test",
+    "reliability_curve",
+    "confusion_at",
+    "permutation_importances",
+    "shap_importances",
+    "value_curve",
+    "gain_curve",
+    "save_model",
+    "load_model",
+    "ModelMismatchError",
+]
+
+N_JOBS = 2  # the machine's cores; fixed so results do not depend on where they run
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A prediction moment: which rows, which features."""
+
+    name: str
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    description: str
+    cart_only: bool = False
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.numeric) + list(self.categorical)
+
+
+_NUMERIC = ("price", "discount_applied", "pages_visited", "time_spent", "rating", "sentiment_score", "age",
+            "hour", "is_weekend")
+_CATEGORICAL = ("category", "payment_method", "gender", "income_level")
+BROWSE = Stage("browse", _NUMERIC, _CATEGORICAL,
+               "all sessions; features known before any cart action (no cart flag)")
+CART = Stage("cart", _NUMERIC, _CATEGORICAL,
+             "sessions with add_to_cart = 1; purchase vs abandonment (abandoned_cart is the outcome)", cart_only=True)
+STAGES = {s.name: s for s in (BROWSE, CART)}
+
+
+def session_features(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The session columns plus time features derived from ``purchase_date`` (hour, weekend)."""
+    out = sessions.copy()
+    out["hour"] = sessions["purchase_date"].dt.hour
+    out["is_weekend"] = (sessions["purchase_date"].dt.day_of_week >= 5).astype(int)
+    return out
+
+
+def stage_frame(sessions: pd.DataFrame, stage: Stage) -> pd.DataFrame:
+    """Rows and columns of a stage (features and the target), with derived time features."""
+    frame = session_features(sessions)
+    if stage.cart_only:
+        frame = frame[frame["add_to_cart"] == 1]
+    return frame[stage.features + [TARGET]]
+
+
+def funnel_identity(sessions: pd.DataFrame) -> dict[str, int]:
+    """Rows where ``purchase_decision == add_to_cart and not abandoned_cart``, and the rest."""
+    holds = sessions[TARGET] == ((sessions["add_to_cart"] == 1) & (sessions["abandoned_cart"] == 0)).astype(int)
+    return {"rows": int(len(sessions)), "identity_holds": int(holds.sum()), "identity_fails": int((~holds).sum())}
+
+
+# ------------------------------------------------------------------------------- leakage
+def _determined_share(key: pd.Series | list[pd.Series], y: pd.Series) -> float:
+    """Share of rows whose target is constant within their group of ``key`` values."""
+    grouped = y.groupby(key, observed=True, dropna=False)
+    stats_ = grouped.agg(["min", "max", "size"])
+    pure = stats_[stats_["min"] == stats_["max"]]["size"].sum()
+    return float(pure / len(y))
+
+
+def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *, auc_threshold: float = 0.95,
+                  determined_threshold: float = 0.99, max_levels: int = 20,
+                  min_group: int = 5) -> pd.DataFrame:
+    """Screen candidate features for target leakage.
+
+    For each candidate: the single-feature ROC-AUC (categoricals are scored by their level's
+    target rate; the AUC is folded to at least 0.5) and the share of rows whose target is
+    determined by the feature value (groups of at least ``min_group`` rows with a constant
+    target). Pairs of low-cardinality candidates (at most ``max_levels`` levels each) are
+    checked for joint determination too. A candidate is flagged when its AUC is at least
+    ``auc_threshold``, when it alone determines at least ``determined_threshold`` of the
+    target, or when a pair it belongs to does; the reason is stated.
+
+    Returns
+    -------
+    DataFrame
+        ``feature, auc, determined_share, flagged, reason``, flagged first.
+    """
+    y = frame[target].astype(int)
+    if y.nunique() != 2:
+        raise ValueError(f"target {target!r} must have two classes, found {y.nunique()}")
+    rows = []
+    for col in candidates:
+        x = frame[col]
+        if pd.api.types.is_numeric_dtype(x) and x.nunique() > max_levels:
+            score = x.astype(float)
+            counts = x.round(6).value_counts()
+            key = x.round(6).where(x.round(6).map(counts) >= min_group)
+        else:
+            rate = y.groupby(x, observed=True).transform("mean")
+            score = rate.astype(float)
+            counts = x.map(x.value_counts())
+            key = x.where(counts >= min_group)
+        auc = roc_auc_score(y, score.fillna(score.mean()))
+        auc = max(auc, 1 - auc)
+        share = _determined_share(key.astype(object).where(key.notna(), "__small__"), y) if key.notna().any() else 0.0
+        if key.isna().any():  # rows in small groups never count as determined
+            small = key.isna()
+            share = _determined_share(key[~small].astype(object), y[~small]) * (~small).mean()
+        rows.append({"feature": col, "auc": float(auc), "determined_share": float(share), "flagged": False,
+                     "reason": ""})
+    table = pd.DataFrame(rows).set_index("feature")
+    for col in table.index:
+        if table.loc[col, "auc"] >= auc_threshold:
+            table.loc[col, ["flagged", "reason"]] = [True, f"single-feature ROC-AUC {table.loc[col, 'auc']:.3f} "
+                                                           f">= {auc_threshold}"]
+        elif table.loc[col, "determined_share"] >= determined_threshold:
+            table.loc[col, ["flagged", "reason"]] = [True, f"its value alone determines the target on "
+                                                           f"{table.loc[col, 'determined_share']:.1%} of rows"]
+    low = [c for c in candidates if frame[c].nunique() <= max_levels]
+    for a, b in itertools.combinations(low, 2):
+        share = _determined_share([frame[a], frame[b]], y)
+        if share >= determined_threshold:
+            for col, other in ((a, b), (b, a)):
+                if not table.loc[col, "flagged"]:
+                    table.loc[col, ["flagged", "reason"]] = [True, f"with {other}, determines the target on "
+                                                                   f"{share:.1%} of rows"]
+    table = table.reset_index()
+    return table.sort_values(["flagged", "auc"], ascending=[False, False], kind="stable").reset_index(drop=True)
+
+
+# -------------------------------------------------------------------------------- models
+def _preprocessor(numeric: Sequence[str], categorical: Sequence[str], scale: bool) -> ColumnTransformer:
+    num = StandardScaler() if scale else "passthrough"
+    return ColumnTransformer(
+        [("num", num, list(numeric)),
+         ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(categorical))],
+        verbose_feature_names_out=False,
+    )
+
+
+def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 0) -> dict[str, Pipeline]:
+    """The three candidate pipelines: logistic regression (baseline), random forest, XGBoost."""
+    return {
+        "logistic_regression": Pipeline([("prep", _preprocessor(numeric, categorical, True)),
+                                         ("model", LogisticRegression(max_iter=2000, C=1.0))]),
+        "random_forest": Pipeline([("prep", _preprocessor(numeric, categorical, False)),
+                                   ("model", RandomForestClassifier(n_estimators=300, min_samples_leaf=20,
+                                                                    max_features="sqrt", n_jobs=N_JOBS,
+                                                                    random_state=seed))]),
+        "xgboost": Pipeline([("prep", _preprocessor(numeric, categorical, False)),
+                             ("model", XGBClassifier(n_estimators=300, learning_rate=0.05, max_depth=4,
+                                                     subsample=0.8, colsample_bytree=0.8, min_child_weight=5,
+                                                     reg_lambda=1.0, tree_method="hist", n_jobs=N_JOBS,
+                                                     random_state=seed, eval_metric="logloss"))]),
+    }
+
+
+@dataclass(frozen=True)
+class CVResult:
+    """Stratified k-fold ROC-AUC of one model: per fold, mean and a t-interval."""
+
+    model: str
+    fold_auc: tuple[float, ...]
+    auc: Estimate
+    oof_pred: np.ndarray = field(repr=False)
+
+
+def cross_validate(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, folds: int = 5, seed: int = 0,
+                   name: str = "model") -> CVResult:
+    """Stratified ``folds``-fold cross-validated ROC-AUC with a 95% t-interval over folds,
+    and the out-of-fold predictions."""
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    oof = np.zeros(len(y))
+    aucs = []
+    for train, test in cv.split(X, y):
+        fitted = sklearn.clone(pipeline).fit(X.iloc[train], y.iloc[train])
+        oof[test] = fitted.predict_proba(X.iloc[test])[:, 1]
+        aucs.append(roc_auc_score(y.iloc[test], oof[test]))
+    aucs_arr = np.asarray(aucs)
+    m = float(aucs_arr.mean())
+    half = float(stats.t.ppf(0.975, folds - 1) * aucs_arr.std(ddof=1) / np.sqrt(folds))
+    return CVResult(name, tuple(float(a) for a in aucs), Estimate(m, m - half, m + half, int(len(y)),
+                                                                     f"{folds}-fold CV, t-interval over folds"), oof)
+
+
+def _auc_ci(y: np.ndarray, p: np.ndarray) -> Estimate:
+    auc, var = _delong_auc_var(y, p[None, :])
+    se = float(np.sqrt(var[0, 0]))
+    z = stats.norm.ppf(0.975)
+    return Estimate(float(auc[0]), float(max(auc[0] - z * se, 0.0)), float(min(auc[0] + z * se, 1.0)), int(len(y)),
+                    "DeLong")
+
+
+@dataclass(frozen=True)
+class HoldoutResult:
+    """Held-out metrics of one fitted model."""
+
+    model: str
+    roc_auc: Estimate
+    pr_auc: float
+    brier: float
+    f1: float
+    threshold: float
+    prevalence: float
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["roc_auc"] = self.roc_auc.to_dict()
+        return d
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """The probability cut-off that maximizes F1 (use training or out-of-fold predictions)."""
+    grid = np.unique(np.round(p, 4))
+    if len(grid) > 400:
+        grid = np.quantile(p, np.linspace(0.01, 0.99, 197))
+    scores = [f1_score(y, p >= t, zero_division=0) for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def evaluate_holdout(name: str, y: np.ndarray, p: np.ndarray, threshold: float) -> HoldoutResult:
+    """ROC-AUC (DeLong CI), PR-AUC, Brier score and F1 at ``threshold`` on held-out rows."""
+    y = np.asarray(y).astype(int)
+    return HoldoutResult(name, _auc_ci(y, p), float(average_precision_score(y, p)), float(brier_score_loss(y, p)),
+                         float(f1_score(y, p >= threshold, zero_division=0)), float(threshold), float(y.mean()))
+
+
+# ----------------------------------------------------------------------------- DeLong
+def _midrank(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="mergesort")
+    xs = x[order]
+    n = len(x)
+    ranks = np.empty(n)
+    i = 0
+    while i < n:
+        j = i
+        while j < n and xs[j] == xs[i]:
+            j += 1
+        ranks[i:j] = 0.5 * (i + j - 1) + 1
+        i = j
+    out = np.empty(n)
+    out[order] = ranks
+    return out
+
+
+def _delong_auc_var(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """AUCs of each row of ``scores`` and their DeLong covariance (Sun & Xu 2014 algorithm)."""
+    y = np.asarray(y).astype(bool)
+    pos, neg = scores[:, y], scores[:, ~y]
+    m, n = pos.shape[1], neg.shape[1]
+    if m == 0 or n == 0:
+        raise ValueError("AUC needs both classes")
+    k = scores.shape[0]
+    tx, ty, tz = np.empty((k, m)), np.empty((k, n)), np.empty((k, m + n))
+    for r in range(k):
+        tx[r], ty[r] = _midrank(pos[r]), _midrank(neg[r])
+        tz[r] = _midrank(np.concatenate([pos[r], neg[r]]))
+    aucs = tz[:, :m].sum(axis=1) / m / n - (m + 1.0) / 2.0 / n
+    v01 = (tz[:, :m] - tx) / n
+    v10 = 1.0 - (tz[:, m:] - ty) / m
+    sx = np.atleast_2d(np.cov(v01))
+    sy = np.atleast_2d(np.cov(v10))
+    return aucs, sx / m + sy / n
+
+
+def delong_test(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray) -> dict[str, float]:
+    """DeLong's test for two correlated ROC-AUCs on the same rows: difference a - b, its 95% CI
+    and the two-sided p-value."""
+    aucs, cov = _delong_auc_var(np.asarray(y), np.vstack([p_a, p_b]))
+    diff = float(aucs[0] - aucs[1])
+    var = float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
+    se = np.sqrt(max(var, 0.0))
+    z = stats.norm.ppf(0.975)
+    p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
+    return {"auc_a": float(aucs[0]), "auc_b": float(aucs[1]), "difference": diff, "ci_low": diff - z * se,
+            "ci_high": diff + z * se, "p_value": p, "method": "DeLong"}
+
+
+def auc_permutation_test(y: np.ndarray, p: np.ndarray, *, n_permutations: int = 2000, seed: int = 0) -> dict:
+    """Permutation test of a held-out ROC-AUC against chance: labels are shuffled
+    ``n_permutations`` times; the p-value is (1 + #{AUC_perm >= AUC}) / (1 + n)."""
+    y = np.asarray(y).astype(int)
+    ranks = stats.rankdata(p)
+    n1 = y.sum()
+    n0 = len(y) - n1
+    observed = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
+    rng = np.random.default_rng(seed)
+    perms = np.array([rng.permutation(y) for _ in range(n_permutations)])
+    perm_auc = ((perms * ranks).sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return {"auc": float(observed), "p_value": float((1 + (perm_auc >= observed).sum()) / (1 + n_permutations)),
+            "null_mean": float(perm_auc.mean()), "null_p97_5": float(np.quantile(perm_auc, 0.975)),
+            "n_permutations": n_permutations}
+
+
+# ------------------------------------------------------------------ calibration and errors
+def reliability_curve(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Observed purchase rate per decile of predicted probability (with Wilson CIs)."""
+    from .metrics import proportion
+
+    frame = pd.DataFrame({"y": np.asarray(y).astype(int), "p": p})
+    frame["bin"] = pd.qcut(frame.p.rank(method="first"), bins, labels=False)
+    g = frame.groupby("bin")
+    out = pd.DataFrame({"predicted": g.p.mean(), "observed": g.y.mean(), "n": g.size(), "positives": g.y.sum()})
+    ests = [proportion(int(s), int(n)) for s, n in zip(out.positives, out.n)]
+    out["ci_low"], out["ci_high"] = [e.ci_low for e in ests], [e.ci_high for e in ests]
+    return out.reset_index(drop=True)
+
+
+def confusion_at(y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame:
+    """2x2 confusion matrix at ``threshold`` (rows: actual, columns: predicted)."""
+    y = np.asarray(y).astype(int)
+    pred = (p >= threshold).astype(int)
+    table = pd.crosstab(pd.Series(y, name="actual"), pd.Series(pred, name="predicted")).reindex(
+        index=[0, 1], columns=[0, 1], fill_value=0)
+    table.index = ["no purchase", "purchase"]
+    table.columns = ["predicted no", "predicted yes"]
+    return table
+
+
+# -------------------------------------------------------------------------- importance
+def _original_feature(name: str, categorical: Sequence[str]) -> str:
+    for col in sorted(categorical, key=len, reverse=True):
+        if name.startswith(col + "_"):
+            return col
+    return name
+
+
+def permutation_importances(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, repeats: int = 5,
+                            seed: int = 0) -> pd.DataFrame:
+    """Drop in ROC-AUC when each original column is shuffled (held-out rows), mean and sd."""
+    result = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed,
+                                    n_jobs=1)
+    return pd.DataFrame({"feature": X.columns, "auc_drop": result.importances_mean,
+                         "sd": result.importances_std}).sort_values("auc_drop", ascending=False,
+                                                                    kind="stable").reset_index(drop=True)
+
+
+def shap_importances(pipeline: Pipeline, X: pd.DataFrame, categorical: Sequence[str]) -> pd.DataFrame:
+    """Mean |SHAP value| (log-odds) per original column from XGBoost's exact tree contributions
+    (``pred_contribs``), and the correlation of each numeric column with its contribution
+    (its direction)."""
+    prep, model = pipeline.named_steps["prep"], pipeline.named_steps["model"]
+    Z = prep.transform(X)
+    names = list(prep.get_feature_names_out())
+    contribs = model.get_booster().predict(xgboost.DMatrix(np.asarray(Z, dtype=float), feature_names=names),
+                                           pred_contribs=True)[:, :-1]
+    frame = pd.DataFrame(contribs, columns=names)
+    grouped = frame.T.groupby([_original_feature(n, categorical) for n in names]).sum().T
+    rows = []
+    for col in grouped.columns:
+        direction = np.nan
+        if col in X.columns and pd.api.types.is_numeric_dtype(X[col]) and X[col].nunique() > 1:
+            direction = float(np.corrcoef(X[col].to_numpy(float), grouped[col].to_numpy())[0, 1])
+        rows.append({"feature": col, "mean_abs_shap": float(grouped[col].abs().mean()), "direction": direction})
+    return pd.DataFrame(rows).sort_values("mean_abs_shap", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------- business value
+def value_curve(y: np.ndarray, p: np.ndarray, order_value: np.ndarray, *, margin: float, offer_cost: float,
+                uplift: float, thresholds: Sequence[float] | None = None, n_boot: int = 500,
+                seed: int = 0) -> pd.DataFrame:
+    """Realized value of an intervention aimed at sessions predicted NOT to purchase.
+
+    A session is targeted when its predicted purchase probability is below the threshold. A
+    targeted session that would not have bought (``y = 0``) is won back with probability
+    ``uplift`` and yields ``margin * order_value``; every targeted session costs ``offer_cost``.
+    Value at a threshold is summed over held-out rows, with a bootstrap 95% interval.
+
+    Returns
+    -------
+    DataFrame
+        ``threshold, targeted_share, value, ci_low, ci_high, value_per_session``.
+    """
+    y = np.asarray(y).astype(int)
+    order_value = np.asarray(order_value, dtype=float)
+    gain = (1 - y) * uplift * margin * order_value - offer_cost
+    thresholds = np.linspace(0.0, 1.0, 51) if thresholds is None else np.asarray(thresholds)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(y), size=(n_boot, len(y)))
+    rows = []
+    for t in thresholds:
+        target = p < t
+        contrib = np.where(target, gain, 0.0)
+        boot = contrib[idx].sum(axis=1)
+        rows.append({"threshold": float(t), "targeted_share": float(target.mean()), "value": float(contrib.sum()),
+                     "ci_low": float(np.quantile(boot, 0.025)), "ci_high": float(np.quantile(boot, 0.975)),
+                     "value_per_session": float(contrib.mean())})
+    return pd.DataFrame(rows)
+
+
+def gain_curve(y: np.ndarray, p: np.ndarray, points: int = 20) -> pd.DataFrame:
+    """Cumulative gain and lift: share of all purchases found in the top x% of scores."""
+    y = np.asarray(y).astype(int)
+    order = np.argsort(-p, kind="stable")
+    cum = np.cumsum(y[order]) / max(y.sum(), 1)
+    shares = np.linspace(1 / points, 1, points)
+    idx = np.maximum((shares * len(y)).astype(int) - 1, 0)
+    return pd.DataFrame({"share_targeted": shares, "share_of_purchases": cum[idx], "lift": cum[idx] / shares})
+
+
+# ---------------------------------------------------------------------------- persistence
+class ModelMismatchError(ValueError):
+    """The data does not carry what the model was trained on."""
+
+
+def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, Path]:
+    """Save a fitted pipeline (joblib) and its model card (JSON beside it, ``<name>.card.json``).
+
+    The card records at least ``stage``, ``target``, ``features``, ``numeric``, ``categorical``;
+    this function adds the library versions.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for key in ("stage", "target", "numeric", "categorical"):
+        if key not in card:
+            raise ValueError(f"model card lacks {key!r}")
+    card = {**card, "features": list(card["numeric"]) + list(card["categorical"]),
+            "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+                         "xgboost": xgboost.__version__}}
+    joblib.dump(pipeline, path)
+    card_path = path.with_suffix(".card.json")
+    card_path.write_text(json.dumps(card, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
+    return path, card_path
+
+
+def load_model(path: str | Path) -> tuple[Pipeline, dict]:
+    """Load a pipeline and its card; clear errors when either is missing."""
+    path = Path(path)
+    card_path = path.with_suffix(".card.json")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: model file not found (run `make report` to train the models)")
+    if not card_path.is_file():
+        raise FileNotFoundError(f"{card_path}: model card not found beside the model")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    return joblib.load(path), card
+
+
+def check_features(card: dict, frame: pd.DataFrame) -> None:
+    """Raise :class:`ModelMismatchError` when ``frame`` lacks a feature the model needs."""
+    missing = [f for f in card["features"] if f not in frame.columns]
+    if missing:
+        raise ModelMismatchError(f"the data lacks feature(s) the model was trained on: {', '.join(missing)}")
