@@ -19,6 +19,7 @@ import pandas as pd
 from . import __version__, paths
 from .data import DataContractError, KaggleFetchError, fetch_kaggle, load_sessions
 from .database import QueryError, build_database, get_query, list_queries, run_all, run_query
+from .modeling import ModelMismatchError, load_model, score_sessions
 from .pipeline import NotebookError, RunConfig, run_report
 from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED, simulate
 from .sources import SIMULATED, load_source
@@ -128,6 +129,27 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    progress = Progress(args.quiet)
+    pipeline, card = load_model(args.model)
+    progress(f"model: {card.get('model', '?')} for the {card['stage']} stage ({len(card['features'])} features)")
+    loaded = load_sessions(args.data, sep=args.sep)
+    rep = loaded.report
+    if rep.rows_quarantined:
+        reasons = "; ".join(f"{k}: {v}" for k, v in rep.quarantine_reasons.items())
+        print(f"warning: {rep.rows_quarantined:,} of {rep.rows_in:,} rows quarantined and not scored ({reasons})",
+              file=sys.stderr)
+    scores = score_sessions(pipeline, card, loaded.sessions)
+    scores.insert(0, "line", loaded.lines)
+    scores = scores.drop(columns="row")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(args.out, index=False, lineterminator="\n", date_format="%Y-%m-%d %H:%M:%S")
+    scored = int(scores.purchase_probability.notna().sum())
+    print(f"Scored {scored:,} of {rep.rows_in:,} rows ({rep.rows_quarantined:,} quarantined, "
+          f"{len(scores) - scored:,} not eligible for the {card['stage']} stage) -> {args.out}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     progress(f"source: {args.source}")
@@ -216,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
     p.set_defaults(func=cmd_build_db)
 
+    p = sub.add_parser("predict", help="score sessions with a saved model (through the data contract)")
+    p.add_argument("--model", required=True, help="a saved model, e.g. models/browse_stage.joblib (card beside it)")
+    p.add_argument("--data", required=True, help="CSV or Parquet file of sessions under the data contract")
+    p.add_argument("--out", required=True, help="CSV to write: line, ids, stage, purchase_probability, note")
+    p.add_argument("--sep", default=",", help="CSV delimiter (default ',')")
+    p.set_defaults(func=cmd_predict)
+
     p = sub.add_parser("sql", help="run queries of the SQL library against a database")
     p.add_argument("queries", nargs="*", help="query names or numbers (default: all)")
     p.add_argument("--all", action="store_true", help="run every query")
@@ -231,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (DataContractError, KaggleFetchError, QueryError, FileNotFoundError) as exc:
+    except (DataContractError, KaggleFetchError, QueryError, FileNotFoundError, ModelMismatchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except NotebookError as exc:

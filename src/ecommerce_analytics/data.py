@@ -154,6 +154,7 @@ class LoadResult:
     sessions: pd.DataFrame
     quarantine: pd.DataFrame
     report: LoadReport
+    lines: np.ndarray | None = None  # source line (CSV) or 1-based row (frame) of each kept session
 
     def __iter__(self) -> Iterator:
         return iter((self.sessions, self.quarantine, self.report))
@@ -430,7 +431,7 @@ def _validate(
             if new:
                 report.unseen_levels[col.name] = new
     assert report.balanced
-    return LoadResult(sessions, quarantine, report)
+    return LoadResult(sessions, quarantine, report, lines[~bad])
 
 
 def load_sessions(path: str | os.PathLike, *, sep: str = ",") -> LoadResult:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import platform
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,11 +36,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
+from . import __version__, paths
 from .metrics import Estimate
 from .schema import TARGET
 
@@ -67,6 +69,14 @@ __all__ = [
     "save_model",
     "load_model",
     "ModelMismatchError",
+    "ModelComparison",
+    "fit_and_validate",
+    "best_f1_threshold",
+    "check_features",
+    "score_sessions",
+    "model_path",
+    "published_model_path",
+    "MODELS_DIR_ENV",
 ]
 
 N_JOBS = 2  # the machine's cores; fixed so results do not depend on where they run
@@ -87,8 +97,10 @@ class Stage:
         return list(self.numeric) + list(self.categorical)
 
 
-_NUMERIC = ("price", "discount_applied", "pages_visited", "time_spent", "rating", "sentiment_score", "age",
-            "hour", "is_weekend")
+_NUMERIC = ("price", "discount_applied", "pages_visited", "time_spent", "seconds_per_page", "rating",
+            "sentiment_score", "age", "hour", "is_weekend")
+#: Right-skewed positive columns that the linear model sees on a log scale.
+LOG_COLUMNS = ("price", "pages_visited", "time_spent", "seconds_per_page")
 _CATEGORICAL = ("category", "payment_method", "gender", "income_level")
 BROWSE = Stage("browse", _NUMERIC, _CATEGORICAL,
                "all sessions; features known before any cart action (no cart flag)")
@@ -98,10 +110,12 @@ STAGES = {s.name: s for s in (BROWSE, CART)}
 
 
 def session_features(sessions: pd.DataFrame) -> pd.DataFrame:
-    """The session columns plus time features derived from ``purchase_date`` (hour, weekend)."""
+    """The session columns plus derived features: ``hour`` and ``is_weekend`` from
+    ``purchase_date``, and ``seconds_per_page`` (``time_spent / pages_visited``)."""
     out = sessions.copy()
     out["hour"] = sessions["purchase_date"].dt.hour
     out["is_weekend"] = (sessions["purchase_date"].dt.day_of_week >= 5).astype(int)
+    out["seconds_per_page"] = sessions["time_spent"] / sessions["pages_visited"]
     return out
 
 
@@ -120,11 +134,10 @@ def funnel_identity(sessions: pd.DataFrame) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------------------- leakage
-def _determined_share(key: pd.Series | list[pd.Series], y: pd.Series) -> float:
-    """Share of rows whose target is constant within their group of ``key`` values."""
-    grouped = y.groupby(key, observed=True, dropna=False)
-    stats_ = grouped.agg(["min", "max", "size"])
-    pure = stats_[stats_["min"] == stats_["max"]]["size"].sum()
+def _determined_share(keys: list[pd.Series], y: pd.Series, min_group: int) -> float:
+    """Share of rows in groups (of at least ``min_group`` rows) whose target is constant."""
+    agg = y.groupby(keys, observed=True, dropna=False).agg(["min", "max", "size"])
+    pure = agg[(agg["min"] == agg["max"]) & (agg["size"] >= min_group)]["size"].sum()
     return float(pure / len(y))
 
 
@@ -137,9 +150,10 @@ def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *
     target rate; the AUC is folded to at least 0.5) and the share of rows whose target is
     determined by the feature value (groups of at least ``min_group`` rows with a constant
     target). Pairs of low-cardinality candidates (at most ``max_levels`` levels each) are
-    checked for joint determination too. A candidate is flagged when its AUC is at least
-    ``auc_threshold``, when it alone determines at least ``determined_threshold`` of the
-    target, or when a pair it belongs to does; the reason is stated.
+    checked for joint determination too (pairs of columns not flagged on their own). A
+    candidate is flagged when its AUC is at least ``auc_threshold``, when it alone determines
+    at least ``determined_threshold`` of the target, or when a pair it belongs to does; the
+    reason is stated.
 
     Returns
     -------
@@ -154,20 +168,11 @@ def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *
         x = frame[col]
         if pd.api.types.is_numeric_dtype(x) and x.nunique() > max_levels:
             score = x.astype(float)
-            counts = x.round(6).value_counts()
-            key = x.round(6).where(x.round(6).map(counts) >= min_group)
-        else:
-            rate = y.groupby(x, observed=True).transform("mean")
-            score = rate.astype(float)
-            counts = x.map(x.value_counts())
-            key = x.where(counts >= min_group)
+        else:  # a level is scored by its target rate
+            score = y.groupby(x, observed=True).transform("mean").astype(float)
         auc = roc_auc_score(y, score.fillna(score.mean()))
-        auc = max(auc, 1 - auc)
-        share = _determined_share(key.astype(object).where(key.notna(), "__small__"), y) if key.notna().any() else 0.0
-        if key.isna().any():  # rows in small groups never count as determined
-            small = key.isna()
-            share = _determined_share(key[~small].astype(object), y[~small]) * (~small).mean()
-        rows.append({"feature": col, "auc": float(auc), "determined_share": float(share), "flagged": False,
+        share = _determined_share([x.round(6) if pd.api.types.is_float_dtype(x) else x], y, min_group)
+        rows.append({"feature": col, "auc": float(max(auc, 1 - auc)), "determined_share": share, "flagged": False,
                      "reason": ""})
     table = pd.DataFrame(rows).set_index("feature")
     for col in table.index:
@@ -177,9 +182,10 @@ def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *
         elif table.loc[col, "determined_share"] >= determined_threshold:
             table.loc[col, ["flagged", "reason"]] = [True, f"its value alone determines the target on "
                                                            f"{table.loc[col, 'determined_share']:.1%} of rows"]
-    low = [c for c in candidates if frame[c].nunique() <= max_levels]
+    # Pairs: only among columns that do not determine the target on their own.
+    low = [c for c in candidates if frame[c].nunique() <= max_levels and not table.loc[c, "flagged"]]
     for a, b in itertools.combinations(low, 2):
-        share = _determined_share([frame[a], frame[b]], y)
+        share = _determined_share([frame[a], frame[b]], y, min_group)
         if share >= determined_threshold:
             for col, other in ((a, b), (b, a)):
                 if not table.loc[col, "flagged"]:
@@ -190,13 +196,21 @@ def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *
 
 
 # -------------------------------------------------------------------------------- models
-def _preprocessor(numeric: Sequence[str], categorical: Sequence[str], scale: bool) -> ColumnTransformer:
-    num = StandardScaler() if scale else "passthrough"
-    return ColumnTransformer(
-        [("num", num, list(numeric)),
-         ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(categorical))],
-        verbose_feature_names_out=False,
-    )
+def _preprocessor(numeric: Sequence[str], categorical: Sequence[str], linear: bool) -> ColumnTransformer:
+    """One-hot categoricals; for a linear model, log1p on skewed columns and standardize."""
+    parts = []
+    if linear:
+        logged = [c for c in numeric if c in LOG_COLUMNS]
+        plain = [c for c in numeric if c not in LOG_COLUMNS]
+        if logged:
+            parts.append(("log", Pipeline([("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
+                                           ("scale", StandardScaler())]), logged))
+        if plain:
+            parts.append(("num", StandardScaler(), plain))
+    else:
+        parts.append(("num", "passthrough", list(numeric)))
+    parts.append(("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(categorical)))
+    return ColumnTransformer(parts, verbose_feature_names_out=False)
 
 
 def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 0) -> dict[str, Pipeline]:
@@ -209,11 +223,22 @@ def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 
                                                                     max_features="sqrt", n_jobs=N_JOBS,
                                                                     random_state=seed))]),
         "xgboost": Pipeline([("prep", _preprocessor(numeric, categorical, False)),
-                             ("model", XGBClassifier(n_estimators=300, learning_rate=0.05, max_depth=4,
-                                                     subsample=0.8, colsample_bytree=0.8, min_child_weight=5,
+                             ("model", XGBClassifier(n_estimators=600, learning_rate=0.02, max_depth=3,
+                                                     subsample=0.8, colsample_bytree=0.8, min_child_weight=10,
                                                      reg_lambda=1.0, tree_method="hist", n_jobs=N_JOBS,
                                                      random_state=seed, eval_metric="logloss"))]),
     }
+
+
+def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> Pipeline:
+    """Fit a clone; a random forest then predicts on one thread, because summing the trees'
+    votes across threads happens in a varying order and changes the last bits of the
+    probabilities from run to run."""
+    fitted = sklearn.clone(pipeline).fit(X, y)
+    model = fitted.named_steps.get("model") if hasattr(fitted, "named_steps") else None
+    if isinstance(model, RandomForestClassifier):
+        model.set_params(n_jobs=1)
+    return fitted
 
 
 @dataclass(frozen=True)
@@ -234,7 +259,7 @@ def cross_validate(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, folds: 
     oof = np.zeros(len(y))
     aucs = []
     for train, test in cv.split(X, y):
-        fitted = sklearn.clone(pipeline).fit(X.iloc[train], y.iloc[train])
+        fitted = _fit(pipeline, X.iloc[train], y.iloc[train])
         oof[test] = fitted.predict_proba(X.iloc[test])[:, 1]
         aucs.append(roc_auc_score(y.iloc[test], oof[test]))
     aucs_arr = np.asarray(aucs)
@@ -284,6 +309,71 @@ def evaluate_holdout(name: str, y: np.ndarray, p: np.ndarray, threshold: float) 
     y = np.asarray(y).astype(int)
     return HoldoutResult(name, _auc_ci(y, p), float(average_precision_score(y, p)), float(brier_score_loss(y, p)),
                          float(f1_score(y, p >= threshold, zero_division=0)), float(threshold), float(y.mean()))
+
+
+@dataclass
+class ModelComparison:
+    """Candidate models of one prediction problem, validated the same way.
+
+    The data are split once (stratified, ``test_size`` held out). Each model is
+    cross-validated on the training part; the best model is the one with the highest mean
+    CV ROC-AUC (chosen before the held-out rows are looked at). Each model's F1 threshold
+    comes from its out-of-fold predictions. All models are then refitted on the whole
+    training part and scored once on the held-out rows.
+    """
+
+    target: str
+    numeric: list[str]
+    categorical: list[str]
+    train_index: pd.Index
+    test_index: pd.Index
+    y_test: np.ndarray
+    cv: dict[str, CVResult]
+    holdout: dict[str, HoldoutResult]
+    predictions: dict[str, np.ndarray]
+    pipelines: dict[str, Pipeline]
+    best: str
+    baseline: str
+    vs_baseline: dict[str, float]
+
+    def table(self) -> pd.DataFrame:
+        """One row per model: CV AUC with its interval, held-out AUC (DeLong CI), PR-AUC, Brier, F1."""
+        rows = []
+        for name, cv in self.cv.items():
+            h = self.holdout[name]
+            rows.append({"model": name, "cv_auc": cv.auc.estimate, "cv_ci_low": cv.auc.ci_low,
+                         "cv_ci_high": cv.auc.ci_high, "test_auc": h.roc_auc.estimate,
+                         "test_ci_low": h.roc_auc.ci_low, "test_ci_high": h.roc_auc.ci_high, "pr_auc": h.pr_auc,
+                         "brier": h.brier, "f1": h.f1, "threshold": h.threshold, "best": name == self.best})
+        return pd.DataFrame(rows)
+
+
+def fit_and_validate(frame: pd.DataFrame, target: str, numeric: Sequence[str], categorical: Sequence[str], *,
+                     seed: int = 0, test_size: float = 0.2, folds: int = 5,
+                     models: dict[str, Pipeline] | None = None, baseline: str = "logistic_regression") -> ModelComparison:
+    """Split, cross-validate, select, refit and score on held-out rows (see :class:`ModelComparison`)."""
+    features = list(numeric) + list(categorical)
+    missing = [c for c in features + [target] if c not in frame.columns]
+    if missing:
+        raise ModelMismatchError(f"the frame lacks column(s): {', '.join(missing)}")
+    y_all = frame[target].astype(int)
+    if y_all.nunique() != 2:
+        raise ValueError(f"target {target!r} needs two classes, found {y_all.nunique()}")
+    train_idx, test_idx = train_test_split(frame.index, test_size=test_size, stratify=y_all, random_state=seed)
+    X_train, y_train = frame.loc[train_idx, features], y_all.loc[train_idx]
+    X_test, y_test = frame.loc[test_idx, features], y_all.loc[test_idx].to_numpy()
+    models = models or make_models(numeric, categorical, seed)
+    cv, holdout, preds, fitted = {}, {}, {}, {}
+    for name, pipe in models.items():
+        cv[name] = cross_validate(pipe, X_train, y_train, folds=folds, seed=seed, name=name)
+        threshold = best_f1_threshold(y_train.to_numpy(), cv[name].oof_pred)
+        fitted[name] = _fit(pipe, X_train, y_train)
+        preds[name] = fitted[name].predict_proba(X_test)[:, 1]
+        holdout[name] = evaluate_holdout(name, y_test, preds[name], threshold)
+    best = max(cv, key=lambda k: cv[k].auc.estimate)
+    base = baseline if baseline in models else next(iter(models))
+    return ModelComparison(target, list(numeric), list(categorical), train_idx, test_idx, y_test, cv, holdout, preds,
+                           fitted, best, base, delong_test(y_test, preds[best], preds[base]))
 
 
 # ----------------------------------------------------------------------------- DeLong
@@ -430,7 +520,9 @@ def value_curve(y: np.ndarray, p: np.ndarray, order_value: np.ndarray, *, margin
     Returns
     -------
     DataFrame
-        ``threshold, targeted_share, value, ci_low, ci_high, value_per_session``.
+        ``threshold, targeted_share, value, ci_low, ci_high, value_per_session``, and
+        ``gain_over_all`` with ``gain_ci_low``/``gain_ci_high``: the value minus that of
+        targeting every session, with a paired bootstrap interval (same resamples).
     """
     y = np.asarray(y).astype(int)
     order_value = np.asarray(order_value, dtype=float)
@@ -438,14 +530,17 @@ def value_curve(y: np.ndarray, p: np.ndarray, order_value: np.ndarray, *, margin
     thresholds = np.linspace(0.0, 1.0, 51) if thresholds is None else np.asarray(thresholds)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(y), size=(n_boot, len(y)))
+    all_boot = gain[idx].sum(axis=1)
     rows = []
     for t in thresholds:
         target = p < t
         contrib = np.where(target, gain, 0.0)
         boot = contrib[idx].sum(axis=1)
+        diff = boot - all_boot
         rows.append({"threshold": float(t), "targeted_share": float(target.mean()), "value": float(contrib.sum()),
                      "ci_low": float(np.quantile(boot, 0.025)), "ci_high": float(np.quantile(boot, 0.975)),
-                     "value_per_session": float(contrib.mean())})
+                     "value_per_session": float(contrib.mean()), "gain_over_all": float(contrib.sum() - gain.sum()),
+                     "gain_ci_low": float(np.quantile(diff, 0.025)), "gain_ci_high": float(np.quantile(diff, 0.975))})
     return pd.DataFrame(rows)
 
 
@@ -460,6 +555,25 @@ def gain_curve(y: np.ndarray, p: np.ndarray, points: int = 20) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- persistence
+#: The pipeline points notebooks at a staging folder for models through this variable.
+MODELS_DIR_ENV = "ECOMMERCE_ANALYTICS_MODELS_DIR"
+
+
+def published_model_path(stage: str, run: str = "default") -> Path:
+    """Where a run's model of a stage ends up: ``models/<stage>_stage.joblib`` for the default
+    run, ``models/<run>/<stage>_stage.joblib`` otherwise (git-ignored)."""
+    folder = paths.MODELS_DIR if run == "default" else paths.MODELS_DIR / run
+    return folder / f"{stage}_stage.joblib"
+
+
+def model_path(stage: str, run: str = "default") -> Path:
+    """Where a notebook writes the model now: the pipeline's staging folder while the pipeline
+    runs (it moves the file to :func:`published_model_path` when the notebook succeeds),
+    otherwise the published location."""
+    override = os.environ.get(MODELS_DIR_ENV)
+    return Path(override) / f"{stage}_stage.joblib" if override else published_model_path(stage, run)
+
+
 class ModelMismatchError(ValueError):
     """The data does not carry what the model was trained on."""
 
@@ -476,9 +590,11 @@ def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, 
         if key not in card:
             raise ValueError(f"model card lacks {key!r}")
     card = {**card, "features": list(card["numeric"]) + list(card["categorical"]),
-            "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                         "xgboost": xgboost.__version__}}
-    joblib.dump(pipeline, path)
+            "versions": {"ecommerce-analytics": __version__, "python": platform.python_version(),
+                         "scikit-learn": sklearn.__version__, "xgboost": xgboost.__version__}}
+    tmp = path.with_suffix(".joblib.tmp")
+    joblib.dump(pipeline, tmp)
+    tmp.replace(path)
     card_path = path.with_suffix(".card.json")
     card_path.write_text(json.dumps(card, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
     return path, card_path
@@ -501,3 +617,25 @@ def check_features(card: dict, frame: pd.DataFrame) -> None:
     missing = [f for f in card["features"] if f not in frame.columns]
     if missing:
         raise ModelMismatchError(f"the data lacks feature(s) the model was trained on: {', '.join(missing)}")
+
+
+def score_sessions(pipeline: Pipeline, card: dict, sessions: pd.DataFrame) -> pd.DataFrame:
+    """Purchase probabilities for validated sessions with a saved model.
+
+    A cart-stage model scores only sessions with ``add_to_cart = 1``; the others are returned
+    unscored with the reason. Output columns: ``row`` (0-based position in ``sessions``),
+    ``user_id``, ``product_id``, ``purchase_date``, ``stage``, ``purchase_probability``, ``note``.
+    """
+    frame = session_features(sessions)
+    check_features(card, frame)
+    stage = card["stage"]
+    eligible = (frame["add_to_cart"] == 1).to_numpy() if stage == "cart" else np.ones(len(frame), dtype=bool)
+    prob = np.full(len(frame), np.nan)
+    if eligible.any():
+        prob[eligible] = pipeline.predict_proba(frame.loc[eligible, card["features"]])[:, 1]
+    return pd.DataFrame({
+        "row": np.arange(len(frame)), "user_id": sessions["user_id"].to_numpy(),
+        "product_id": sessions["product_id"].to_numpy(), "purchase_date": sessions["purchase_date"].to_numpy(),
+        "stage": stage, "purchase_probability": prob,
+        "note": np.where(eligible, "", "not scored: the cart-stage model needs add_to_cart = 1"),
+    })

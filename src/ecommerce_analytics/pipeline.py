@@ -13,6 +13,7 @@ whole notebook has run, so a failure leaves no half-written report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
 from . import paths
+from .modeling import MODELS_DIR_ENV
 from .reporting import RESULTS_DIR_ENV, run_name
 from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
 from .viz import STATIC_EXPORT_ENV, static_export_available
@@ -76,6 +78,7 @@ class RunResult:
     notebooks: list[Path] = field(default_factory=list)
     html: list[Path] = field(default_factory=list)
     results: list[Path] = field(default_factory=list)
+    models: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -175,6 +178,21 @@ def render_html(nb: nbformat.NotebookNode, title: str) -> str:
     return _EXTERNAL_SCRIPT.sub("", body)
 
 
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for the kernels started inside the block, then restore them."""
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
     text = nbformat.writes(nb) + ("" if nbformat.writes(nb).endswith("\n") else "\n")
     path.write_text(text, encoding="utf-8")
@@ -182,7 +200,8 @@ def _write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None = None,
                progress: Callable[[str], None] | None = None, *, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
-               reports_dir: Path = paths.REPORTS_DIR, in_place: bool | None = None) -> RunResult:
+               reports_dir: Path = paths.REPORTS_DIR, models_dir: Path = paths.MODELS_DIR,
+               in_place: bool | None = None) -> RunResult:
     """Execute and render the notebooks of a run, in order.
 
     Parameters
@@ -193,8 +212,9 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
         Numbers or names of the notebooks to run (default: all).
     progress : callable, optional
         Receives one line per step, with elapsed times.
-    notebooks_dir, reports_dir : Path
-        Where the notebooks are and where reports go (tests point these at temporary folders).
+    notebooks_dir, reports_dir, models_dir : Path
+        Where the notebooks are, and where reports and saved models go (``models_dir`` for the
+        default run, ``models_dir/<run>`` otherwise). Tests point these at temporary folders.
     in_place : bool, optional
         Write executed notebooks back over their sources (default: only for the default run).
         Otherwise they go to ``<reports_dir>/<run>/notebooks/``.
@@ -214,15 +234,9 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
         with tempfile.TemporaryDirectory(prefix="ecommerce-report-") as staging_name:
             staging = Path(staging_name)
             (staging / "results").mkdir()
-            previous = os.environ.get(RESULTS_DIR_ENV)
-            os.environ[RESULTS_DIR_ENV] = str(staging / "results")
-            try:
+            (staging / "models").mkdir()
+            with _environment({RESULTS_DIR_ENV: str(staging / "results"), MODELS_DIR_ENV: str(staging / "models")}):
                 nb = execute_notebook(path, config)
-            finally:
-                if previous is None:
-                    os.environ.pop(RESULTS_DIR_ENV, None)
-                else:
-                    os.environ[RESULTS_DIR_ENV] = previous
             say(f"[{i}/{len(selected)}] {path.stem}: rendering HTML")
             (staging / f"{path.stem}.html").write_text(render_html(nb, path.stem), encoding="utf-8")
             _write_notebook(nb, staging / path.name)
@@ -232,6 +246,11 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
                 target = report_dir / "results" / produced.name
                 shutil.move(produced, target)
                 result.results.append(target)
+            model_target = Path(models_dir) if config.is_default else Path(models_dir) / config.name
+            for produced in sorted((staging / "models").iterdir()):
+                model_target.mkdir(parents=True, exist_ok=True)
+                shutil.move(produced, model_target / produced.name)
+                result.models.append(model_target / produced.name)
             html_target = report_dir / f"{path.stem}.html"
             shutil.move(staging / f"{path.stem}.html", html_target)
             result.html.append(html_target)

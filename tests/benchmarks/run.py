@@ -27,6 +27,16 @@ BENCHMARKS: dict[str, tuple[str, float, float | None]] = {
     "validate 1,000,000 simulated sessions": (
         "from ecommerce_analytics.simulate import simulate; from ecommerce_analytics.data import validate_sessions; "
         "validate_sessions(simulate(1_000_000, seed=42).sessions)", 60.0, None),
+    "cross-validate the 3 models, browse stage, 5,000 sessions": (
+        "from ecommerce_analytics import modeling as md; from ecommerce_analytics.simulate import simulate; "
+        "f = md.stage_frame(simulate(5000, seed=42).sessions, md.BROWSE); "
+        "[md.cross_validate(p, f[md.BROWSE.features], f['purchase_decision']) "
+        "for p in md.make_models(md.BROWSE.numeric, md.BROWSE.categorical).values()]", 60.0, None),
+    "XGBoost (hist) fit, browse stage, 1,000,000 sessions": (
+        "from ecommerce_analytics import modeling as md; from ecommerce_analytics.simulate import simulate; "
+        "f = md.stage_frame(simulate(1_000_000, seed=42).sessions, md.BROWSE); "
+        "md.make_models(md.BROWSE.numeric, md.BROWSE.categorical)['xgboost'].fit(f[md.BROWSE.features], "
+        "f['purchase_decision'])", 120.0, None),
     "default report (`make report` without set-up)": (
         "from ecommerce_analytics.cli import main; assert main(['-q', 'report']) == 0", 180.0, None),
     "notebooks 01-02 on 1,000,000 simulated sessions": (
