@@ -46,7 +46,8 @@ def _results(run, stem: str) -> dict:
 
 def test_notebooks_exist_in_order():
     stems = [p.stem for p in NOTEBOOKS]
-    assert stems[:3] == ["01_exploratory_data_analysis", "02_customer_segmentation", "03_purchase_prediction"]
+    assert stems == ["01_exploratory_data_analysis", "02_customer_segmentation", "03_purchase_prediction",
+                     "04_ab_testing_causal_inference", "05_business_recommendations"]
     assert stems == sorted(stems)
 
 
@@ -107,6 +108,36 @@ def test_notebook_03_validates_against_the_ceiling_and_saves_models(small_run):
     assert all(p.parent.name == "simulated-n1500-seed3" for p in result.models)
     card = json.loads(next(p for p in result.models if p.name == "browse_stage.card.json").read_text())
     assert card["stage"] == "browse" and "abandoned_cart" not in card["features"] and card["holdout"]["roc_auc"]
+
+
+def test_notebook_04_reads_out_the_experiment_and_calibrates(small_run):
+    res = _results(small_run[0], "04_ab_testing_causal_inference")["results"]
+    exp = res["experiment"]
+    assert exp["srm"]["mismatch"] is False and exp["decision"] in {"ship", "do not ship", "inconclusive"}
+    assert exp["true_absolute_lift"] > 0 and "ci_low" in exp["primary_session_conversion"]
+    assert {r["verdict"] for r in exp["guardrails"]} <= {"passed", "failed", "inconclusive"}
+    methods = {(r["test"], r["method"]) for r in res["observational"]["estimates"]}
+    assert len(methods) == 12  # three tests x four estimators
+    assert all(row["within_target"] for row in res["calibration"]["table"])
+    assert {d["test"] for d in res["decisions"]} >= {"discount (observational)", "checkout experiment (randomized)"}
+
+
+def test_notebook_05_reads_upstream_results_and_carries_uncertainty(small_run):
+    res = _results(small_run[0], "05_business_recommendations")["results"]
+    assert len(res["insights"]) == 3 and len(res["recommendations"]) == 3
+    for impact in res["impact_ranges"].values():
+        assert impact["p5"] <= impact["median"] <= impact["p95"]
+    assert res["assumptions"]["adoption"] == 0.8
+
+
+def test_default_run_recovers_the_true_effects():
+    res = json.loads((paths.REPORTS_DIR / "default" / "results" / "04_ab_testing_causal_inference.json").read_text())
+    res = res["results"]
+    assert res["experiment"]["ci_covers_truth"] is True
+    truth = res["observational"]["truth"]
+    for row in res["observational"]["estimates"]:
+        if row["test"] == "discount" and row["method"] in ("regression adjustment (Lin)", "AIPW (doubly robust)"):
+            assert row["ci_low"] <= truth["discount_ate"] <= row["ci_high"], row["method"]
 
 
 def test_default_run_meets_the_ceiling_target():
@@ -218,6 +249,13 @@ def test_notebooks_on_the_kaggle_file(kaggle_run):
         assert 0.4 < best["test_auc"] < 0.6 and nb03[stage]["permutation_test"]["p_value"] > 0.05
         assert nb03[stage]["ceilings"] == {}
     assert nb03["shortcut_auc"]["+ add_to_cart"] > 0.8 > nb03["shortcut_auc"]["browse features"]
+    nb04 = _results(kaggle_run, "04_ab_testing_causal_inference")["results"]
+    assert "experiment" not in nb04  # no randomized experiment in this file
+    aipw = [r for r in nb04["observational"]["estimates"] if r["method"] == "AIPW (doubly robust)"]
+    assert len(aipw) == 3 and all(r["ci_low"] < 0 < r["ci_high"] for r in aipw)  # nulls, reported as such
+    nb05 = _results(kaggle_run, "05_business_recommendations")["results"]
+    assert nb05["impact_ranges"] == {}
+    assert "cannot tell us" in " ".join(r["impact"] for r in nb05["recommendations"])
     nb02 = _results(kaggle_run, "02_customer_segmentation")["results"]
     assert nb02["cohorts"]["users_return"] is False and nb02["sessions_per_customer"] == 1.0
     assert "ari_vs_personas" not in nb02

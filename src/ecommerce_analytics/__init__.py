@@ -4,8 +4,9 @@ Module map (dependencies point downwards only):
 
 - ``cli``, ``pipeline``      entry points (command line; notebook execution and HTML rendering)
 - ``reporting``, ``viz``     what notebooks report with: results JSON and sentences; Plotly theme and PNGs
-- ``metrics``, ``segmentation``
-                             product metrics with CIs and corrected screens; segments, RFM, cohorts
+- ``metrics``, ``segmentation``, ``modeling``, ``experiments``, ``causal``
+                             product metrics with CIs and corrected screens; segments, RFM, cohorts;
+                             purchase prediction; A/B test statistics; observational effect estimators
 - ``sources``                the data of a run: the simulator (default) or a contract file
 - ``data``, ``simulate``, ``database``
                              loading and validation, the simulator with its truth, SQLite + SQL library

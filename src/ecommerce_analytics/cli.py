@@ -21,6 +21,7 @@ from .data import DataContractError, KaggleFetchError, fetch_kaggle, load_sessio
 from .database import QueryError, build_database, get_query, list_queries, run_all, run_query
 from .modeling import ModelMismatchError, load_model, score_sessions
 from .pipeline import NotebookError, RunConfig, run_report
+from .recommendations import write_docs
 from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED, simulate
 from .sources import SIMULATED, load_source
 
@@ -150,6 +151,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    stale = write_docs(check=args.check)
+    if args.check:
+        if stale:
+            print("error: generated documents are stale (run `ecommerce-analytics docs`): " + ", ".join(stale),
+                  file=sys.stderr)
+            return 1
+        print("Generated documents match the default run's results.")
+        return 0
+    print("Updated: " + ", ".join(stale) if stale else "Nothing to update: documents match the results.")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     progress = Progress(args.quiet)
     progress(f"source: {args.source}")
@@ -185,6 +199,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         for nb_path, html, (stem, secs) in zip(run.notebooks, run.html, run.seconds.items()):
             print(f"  {stem}: {secs:.1f} s -> {_rel(nb_path)} | {_rel(html)}")
         print(f"Results JSON: {_rel(run.report_dir / 'results')}")
+        if config.is_default and not args.notebooks:
+            stale = write_docs()
+            print("Generated documents updated: " + ", ".join(stale) if stale else "Generated documents are up to date.")
     progress("done")
     return 0
 
@@ -244,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="CSV to write: line, ids, stage, purchase_probability, note")
     p.add_argument("--sep", default=",", help="CSV delimiter (default ',')")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("docs", help="write the README's key findings, the resume bullets and the SQL index "
+                                    "from the default run's results")
+    p.add_argument("--check", action="store_true", help="only check that they are up to date (exit 1 if not)")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("sql", help="run queries of the SQL library against a database")
     p.add_argument("queries", nargs="*", help="query names or numbers (default: all)")

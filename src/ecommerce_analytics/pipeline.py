@@ -32,7 +32,7 @@ from nbconvert.preprocessors import Preprocessor
 
 from . import paths
 from .modeling import MODELS_DIR_ENV
-from .reporting import RESULTS_DIR_ENV, run_name
+from .reporting import RESULTS_DIR_ENV, RUN_RESULTS_ENV, run_name
 from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
 from .viz import STATIC_EXPORT_ENV, static_export_available
 
@@ -235,7 +235,8 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
             staging = Path(staging_name)
             (staging / "results").mkdir()
             (staging / "models").mkdir()
-            with _environment({RESULTS_DIR_ENV: str(staging / "results"), MODELS_DIR_ENV: str(staging / "models")}):
+            with _environment({RESULTS_DIR_ENV: str(staging / "results"), MODELS_DIR_ENV: str(staging / "models"),
+                               RUN_RESULTS_ENV: str(report_dir / "results")}):
                 nb = execute_notebook(path, config)
             say(f"[{i}/{len(selected)}] {path.stem}: rendering HTML")
             (staging / f"{path.stem}.html").write_text(render_html(nb, path.stem), encoding="utf-8")

@@ -22,6 +22,7 @@ from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
     "RESULTS_DIR_ENV",
+    "RUN_RESULTS_ENV",
     "run_name",
     "results_dir",
     "save_results",
@@ -105,9 +106,15 @@ def save_results(notebook: str, results: dict, *, source: str, n_sessions: int, 
     return path
 
 
+#: The pipeline tells a notebook where its run's finished results are through this variable.
+RUN_RESULTS_ENV = "ECOMMERCE_ANALYTICS_RUN_RESULTS"
+
+
 def load_results(notebook: str, run: str = DEFAULT_RUN) -> dict:
-    """Read a notebook's results JSON (the envelope written by :func:`save_results`)."""
-    path = paths.REPORTS_DIR / run / "results" / f"{notebook}.json"
+    """Read a notebook's results JSON (the envelope written by :func:`save_results`) from the
+    run's results folder (the pipeline's, while it runs)."""
+    folder = os.environ.get(RUN_RESULTS_ENV)
+    path = (Path(folder) if folder else paths.REPORTS_DIR / run / "results") / f"{notebook}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no results yet (run `make report`)")
     return json.loads(path.read_text(encoding="utf-8"))

@@ -44,7 +44,7 @@ Randomized experiment
     first session to ``control`` or ``treatment`` with probability 1/2 (a new checkout flow).
     Treatment adds ``EXPERIMENT_LOG_ODDS`` to ``eta_buy`` in the user's sessions from then on.
 Pre-period covariate (for CUPED)
-    Per user, sessions in the 8 weeks before the window ``~ Poisson(pre_sessions[persona])``
+    Per user, sessions in the 24 weeks before the window ``~ Poisson(pre_sessions[persona])``
     and purchases among them ``~ Binomial(sessions, pre_conversion[persona])``.
 
 Ground truth
@@ -150,13 +150,13 @@ class Persona:
 
 PERSONAS: tuple[Persona, ...] = (
     Persona("power_shopper", 0.15, 11.0, 55.0, (0.10, 0.15, 0.40, 0.30, 0.05), 0.45, 41, 9,
-            (0.10, 0.35, 0.55), 0.2, 0.6, 0.05, 4.0, 0.30),
+            (0.10, 0.35, 0.55), 0.2, 0.6, 0.05, 12.0, 0.30),
     Persona("window_shopper", 0.35, 9.0, 75.0, (0.20, 0.30, 0.25, 0.15, 0.10), 0.10, 29, 7,
-            (0.30, 0.45, 0.25), -2.2, -2.4, 0.12, 3.0, 0.05),
+            (0.30, 0.45, 0.25), -2.2, -2.4, 0.12, 9.0, 0.05),
     Persona("quick_decider", 0.20, 1.2, 30.0, (0.30, 0.10, 0.10, 0.05, 0.45), -0.30, 50, 11,
-            (0.25, 0.50, 0.25), 0.6, 0.0, 0.08, 1.5, 0.25),
+            (0.25, 0.50, 0.25), 0.6, 0.0, 0.08, 4.5, 0.25),
     Persona("deal_seeker", 0.30, 5.0, 45.0, (0.15, 0.40, 0.10, 0.05, 0.30), -0.35, 36, 10,
-            (0.60, 0.30, 0.10), -0.8, -2.6, 0.45, 2.5, 0.10),
+            (0.60, 0.30, 0.10), -0.8, -2.6, 0.45, 7.5, 0.10),
 )
 
 
