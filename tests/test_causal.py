@@ -65,3 +65,9 @@ def test_no_overlap_is_reported_not_hidden():
     X["noise"] = rng.normal(size=n)
     est = causal.regression_adjustment(rng.random(n), t, X)
     assert "no overlap in group_dear" in est.note
+
+
+def test_limited_overlap_is_flagged():
+    e = np.array([0.01] * 20 + [0.5] * 80)
+    assert "limited overlap: 20%" in causal.overlap_note(e)
+    assert causal.overlap_note(np.full(100, 0.5)) == ""

@@ -21,7 +21,7 @@ from sklearn.neighbors import NearestNeighbors
 from .metrics import rate_difference
 
 __all__ = ["CausalEstimate", "design_matrix", "naive_difference", "regression_adjustment", "propensity_scores",
-           "match_on_propensity", "balance_table", "aipw", "estimate_all"]
+           "match_on_propensity", "balance_table", "aipw", "estimate_all", "overlap_note"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,15 @@ def propensity_scores(t: np.ndarray, X: pd.DataFrame, clip: float = 0.01) -> np.
     return np.clip(model.predict_proba(Z)[:, 1], clip, 1 - clip)
 
 
+def overlap_note(e: np.ndarray, bounds: tuple[float, float] = (0.05, 0.95), tolerated: float = 0.05) -> str:
+    """A warning when many propensity scores lie near 0 or 1 (limited overlap), else ''."""
+    share = float(((e < bounds[0]) | (e > bounds[1])).mean())
+    if share <= tolerated:
+        return ""
+    return (f"limited overlap: {share:.0%} of units have a propensity score outside [{bounds[0]}, {bounds[1]}], "
+            "so the estimate leans on extrapolation")
+
+
 def balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None = None) -> pd.Series:
     """Standardized mean differences (treated - control) of each covariate, optionally weighted
     (the denominator is the unweighted pooled standard deviation)."""
@@ -132,7 +141,9 @@ def match_on_propensity(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, calipe
     np.add.at(matched, treated_idx, 1.0)
     np.add.at(matched, control_idx, 1.0)
     table = pd.DataFrame({"smd_before": balance_table(X, t), "smd_after": balance_table(X, t, weights=matched)})
-    note = f"{dropped} treated units without a control within the caliper were dropped" if dropped else ""
+    notes = [f"{dropped} treated units without a control within the caliper were dropped" if dropped else "",
+             overlap_note(propensity_scores(t, X))]
+    note = "; ".join(n for n in notes if n)
     return CausalEstimate("propensity-score matching", "ATT", att, float(lo), float(hi), len(treated_idx), note), table
 
 
@@ -154,7 +165,8 @@ def aipw(y: np.ndarray, t: np.ndarray, X: pd.DataFrame) -> CausalEstimate:
             mu[arm] = fit.predict(sm.add_constant(Z, has_constant="add"))
     psi = mu[True] - mu[False] + t * (y - mu[True]) / e - (~t) * (y - mu[False]) / (1 - e)
     est, se = float(psi.mean()), float(psi.std(ddof=1) / np.sqrt(len(psi)))
-    return CausalEstimate("AIPW (doubly robust)", "ATE", est, est - 1.959964 * se, est + 1.959964 * se, len(y))
+    return CausalEstimate("AIPW (doubly robust)", "ATE", est, est - 1.959964 * se, est + 1.959964 * se, len(y),
+                          overlap_note(e))
 
 
 def estimate_all(frame: pd.DataFrame, outcome: str, treatment: np.ndarray, numeric: Sequence[str],

@@ -16,7 +16,8 @@ from . import paths
 from .reporting import load_results
 
 __all__ = ["NOTEBOOKS", "load_all", "normal_draws", "impact_range", "readme_findings", "resume_bullets",
-           "sql_index", "FINDINGS_START", "FINDINGS_END", "render_readme", "write_docs"]
+           "sql_index", "FINDINGS_START", "FINDINGS_END", "render_readme", "write_docs", "figure_png",
+           "README_FIGURES"]
 
 NOTEBOOKS = ("01_exploratory_data_analysis", "02_customer_segmentation", "03_purchase_prediction",
              "04_ab_testing_causal_inference")
@@ -147,6 +148,27 @@ def render_readme(readme: str, findings: list[str]) -> str:
     return head + FINDINGS_START + "\n" + "\n".join(findings) + "\n" + FINDINGS_END + tail
 
 
+#: Figures of the committed default run shown in the README: (notebook, figure number, file name).
+README_FIGURES = (("01_exploratory_data_analysis", 1, "funnel.png"),
+                  ("04_ab_testing_causal_inference", 3, "discount_estimates.png"))
+FIGURES_DIR = paths.VISUALIZATIONS_DIR / "figures"
+
+
+def figure_png(notebook: str, number: int) -> bytes:
+    """The static PNG of "Figure <number>" in a committed notebook."""
+    import base64
+
+    import nbformat
+
+    nb = nbformat.read(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb", as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data and f"Figure {number} ·" in str(data.get("text/plain", "")):
+                return base64.b64decode(data["image/png"])
+    raise LookupError(f"{notebook}: no Figure {number} with a static PNG (run `make report` with Chromium)")
+
+
 def write_docs(check: bool = False) -> list[str]:
     """Write (or, with ``check``, compare) the generated documents; returns the stale ones."""
     results = load_all("default")
@@ -158,6 +180,17 @@ def write_docs(check: bool = False) -> list[str]:
         SQL_INDEX: sql_index(),
     }
     stale = []
+    for notebook, number, name in README_FIGURES:
+        # Pixels depend on the machine's Chromium build, so only a missing figure counts as stale.
+        target = FIGURES_DIR / name
+        if not check:
+            png = figure_png(notebook, number)
+            if not target.is_file() or target.read_bytes() != png:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(png)
+                stale.append(str(target.relative_to(paths.PROJECT_ROOT)))
+        elif not target.is_file():
+            stale.append(str(target.relative_to(paths.PROJECT_ROOT)))
     for path, text in targets.items():
         current = path.read_text(encoding="utf-8") if path.is_file() else None
         if current != text:
