@@ -22,6 +22,7 @@ from .database import QueryError, build_database, get_query, list_queries, run_a
 from .modeling import ModelMismatchError, load_model, score_sessions
 from .pipeline import NotebookError, RunConfig, run_report
 from .recommendations import write_docs
+from .reporting import run_name
 from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED, simulate
 from .sources import SIMULATED, load_source
 
@@ -171,8 +172,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     rep = data.loaded.report
     progress(f"validated: {rep.rows_in:,} rows in, {rep.rows_kept:,} kept, {rep.rows_quarantined:,} quarantined")
     sim = data.simulation
-    db_path = Path(args.db) if args.db else (
-        paths.DEFAULT_DATABASE if data.is_simulated else paths.PROCESSED_DIR / f"{Path(args.source).stem}.sqlite")
+    db_path = Path(args.db) if args.db else paths.database_path(run_name(args.source, args.n_sessions, args.seed))
     build_database(data.sessions, db_path, assignments=sim.assignments if sim else None,
                    pre_period=sim.pre_period if sim else None, progress=progress)
     progress(f"database: {db_path}")
@@ -228,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="the main job: load, validate, build the database, run all SQL, "
                                       "execute and render the notebooks")
     _add_source_args(p)
-    p.add_argument("--db", help="database path (default: data/processed/ecommerce.sqlite for the simulator)")
+    p.add_argument("--db", help="database path (default: data/processed/ecommerce.sqlite for the default run, "
+                                "data/processed/<run>.sqlite otherwise)")
     p.add_argument("--notebooks", nargs="+", metavar="NB", help="run only these notebooks (numbers or names)")
     p.add_argument("--no-notebooks", action="store_true", help="skip executing and rendering the notebooks")
     p.set_defaults(func=cmd_report)

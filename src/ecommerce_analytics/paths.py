@@ -24,6 +24,7 @@ __all__ = [
     "MODELS_DIR",
     "VISUALIZATIONS_DIR",
     "REPORTS_DIR",
+    "database_path",
 ]
 
 
@@ -49,3 +50,9 @@ NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 MODELS_DIR: Path = PROJECT_ROOT / "models"
 VISUALIZATIONS_DIR: Path = PROJECT_ROOT / "visualizations"
 REPORTS_DIR: Path = VISUALIZATIONS_DIR / "reports"
+
+
+def database_path(run: str = "default") -> Path:
+    """The SQLite database of a run: ``data/processed/ecommerce.sqlite`` for the default run,
+    ``data/processed/<run>.sqlite`` otherwise."""
+    return DEFAULT_DATABASE if run == "default" else PROCESSED_DIR / f"{run}.sqlite"
