@@ -169,15 +169,16 @@ def test_html_figures_render_in_a_real_browser(small_run):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed: `make setup` installs it")
-    html = small_run[0].html[0]
-    proc = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={html.parent / 'chr'}",
-         "--virtual-time-budget=20000", "--dump-dom", html.as_uri()],
-        capture_output=True, text=True, timeout=180)
-    figures = len(_plotly_outputs(nbformat.read(small_run[0].notebooks[0], as_version=4)))
-    # Plotly draws each figure into an SVG of class "main-svg": it only appears if plotly.js ran offline.
-    assert proc.stdout.count('class="main-svg"') >= figures
+    for nb_path, html in zip(small_run[0].notebooks, small_run[0].html):
+        proc = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run",
+             f"--user-data-dir={html.parent / ('chr-' + html.stem)}", "--virtual-time-budget=20000", "--dump-dom",
+             html.as_uri()],
+            capture_output=True, text=True, timeout=180)
+        figures = len(_plotly_outputs(nbformat.read(nb_path, as_version=4)))
+        # Plotly draws each figure into SVGs of class "main-svg": they only appear if plotly.js ran offline.
+        assert proc.stdout.count('class="main-svg"') >= figures, html.name
 
 
 def test_a_failing_cell_names_the_notebook_and_leaves_nothing_behind(tmp_path):
