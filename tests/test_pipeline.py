@@ -213,7 +213,7 @@ def _without_png(path) -> str:
 def test_committed_notebooks_are_the_default_run_of_this_code(tmp_path):
     """`make report` on an unchanged tree must not change the committed notebooks or results."""
     run = run_report(RunConfig(), reports_dir=tmp_path / "reports", models_dir=tmp_path / "models", in_place=False)
-    for executed, committed in zip(run.notebooks, NOTEBOOKS):
+    for executed, committed in zip(run.notebooks, NOTEBOOKS, strict=True):
         assert _without_png(executed) == _without_png(committed), f"{committed.name} is stale: run `make report`"
     for produced in run.results:
         committed = paths.REPORTS_DIR / "default" / "results" / produced.name
