@@ -18,7 +18,9 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestIndPower
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, proportions_ztest
+from statsmodels.stats.proportion import proportion_effectsize, proportions_ztest
+
+from .metrics import rate_difference
 
 __all__ = [
     "EffectResult",
@@ -194,8 +196,8 @@ def two_proportions(x_control: int, n_control: int, x_treatment: int, n_treatmen
         p_value = 1.0
     else:
         p_value = float(proportions_ztest([x_treatment, x_control], [n_treatment, n_control])[1])
-    lo, hi = confint_proportions_2indep(x_treatment, n_treatment, x_control, n_control, method="newcomb",
-                                        compare="diff", alpha=1 - confidence)
+    interval = rate_difference(x_treatment, n_treatment, x_control, n_control, confidence)
+    lo, hi = interval.ci_low, interval.ci_high
     z = _Z(0.5 + confidence / 2)
     extra: dict = {"cohens_h": float(proportion_effectsize(p_t, p_c))}
     if p_c > 0:

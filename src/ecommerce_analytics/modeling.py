@@ -42,7 +42,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from xgboost import XGBClassifier
 
 from . import __version__, paths
-from .metrics import Estimate
+from .metrics import Estimate, proportion
 from .schema import TARGET
 
 __all__ = [
@@ -446,8 +446,6 @@ def auc_permutation_test(y: np.ndarray, p: np.ndarray, *, n_permutations: int = 
 # ------------------------------------------------------------------ calibration and errors
 def reliability_curve(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
     """Observed purchase rate per decile of predicted probability (with Wilson CIs)."""
-    from .metrics import proportion
-
     frame = pd.DataFrame({"y": np.asarray(y).astype(int), "p": p})
     frame["bin"] = pd.qcut(frame.p.rank(method="first"), bins, labels=False)
     g = frame.groupby("bin")

@@ -16,9 +16,8 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
-from statsmodels.stats.proportion import confint_proportions_2indep
 
-from .metrics import net_revenue, proportion, rate_table
+from .metrics import net_revenue, proportion, rate_difference, rate_table
 from .schema import TARGET
 
 __all__ = [
@@ -229,10 +228,10 @@ def discount_sensitivity(sessions: pd.DataFrame, groups: pd.Series, *, threshold
             rows.append({"group": level, "n_discount": n1, "n_no_discount": n0, "rate_discount": np.nan,
                          "rate_no_discount": np.nan, "difference": np.nan, "ci_low": np.nan, "ci_high": np.nan})
             continue
-        lo, hi = confint_proportions_2indep(s1, n1, s0, n0, method="newcomb", compare="diff")
+        diff = rate_difference(s1, n1, s0, n0)
         rows.append({"group": level, "n_discount": n1, "n_no_discount": n0, "rate_discount": s1 / n1,
-                     "rate_no_discount": s0 / n0, "difference": s1 / n1 - s0 / n0,
-                     "ci_low": float(lo), "ci_high": float(hi)})
+                     "rate_no_discount": s0 / n0, "difference": diff.estimate,
+                     "ci_low": diff.ci_low, "ci_high": diff.ci_high})
     return pd.DataFrame(rows)
 
 
