@@ -14,17 +14,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
+# Only light modules at start-up: `--help` must answer in well under a second. Each command
+# imports the analysis modules it needs (numpy, pandas, scikit-learn and Jupyter are slow to load).
 from . import __version__, paths
-from .data import DataContractError, KaggleFetchError, fetch_kaggle, load_sessions
-from .database import QueryError, build_database, get_query, list_queries, run_all, run_query
-from .modeling import ModelMismatchError, load_model, score_sessions
-from .pipeline import NotebookError, RunConfig, run_report
-from .recommendations import write_docs
-from .reporting import run_name
-from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED, simulate
-from .sources import SIMULATED, load_source
+from .config import DEFAULT_N_SESSIONS, DEFAULT_SEED, SIMULATED, run_name
 
 EXIT_USAGE = 2
 
@@ -59,7 +52,9 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"simulator seed (default {DEFAULT_SEED})")
 
 
-def _print_frame(name: str, frame: pd.DataFrame, question: str | None = None) -> None:
+def _print_frame(name: str, frame, question: str | None = None) -> None:
+    import pandas as pd
+
     print(f"\n== {name}" + (f": {question}" if question else ""))
     with pd.option_context("display.width", 160, "display.max_columns", 30, "display.float_format", "{:,.4f}".format):
         print(frame.to_string(index=False))
@@ -67,6 +62,8 @@ def _print_frame(name: str, frame: pd.DataFrame, question: str | None = None) ->
 
 # --------------------------------------------------------------------------- subcommands
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulate import simulate
+
     progress = Progress(args.quiet)
     sim = simulate(args.n_sessions, args.seed, progress=progress)
     out = Path(args.out)
@@ -83,6 +80,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .data import load_sessions
+
     result = load_sessions(args.path, sep=args.sep)
     print(result.report.summary())
     if args.quarantine_out and len(result.quarantine):
@@ -94,6 +93,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_kaggle(args: argparse.Namespace) -> int:
+    from .data import fetch_kaggle
+
     progress = Progress(args.quiet)
     progress("downloading the Kaggle dataset (needs Kaggle credentials)")
     target = fetch_kaggle(args.dest)
@@ -103,6 +104,9 @@ def cmd_fetch_kaggle(args: argparse.Namespace) -> int:
 
 
 def cmd_build_db(args: argparse.Namespace) -> int:
+    from .database import build_database
+    from .sources import load_source
+
     progress = Progress(args.quiet)
     data = load_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
     rep = data.loaded.report
@@ -116,6 +120,8 @@ def cmd_build_db(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    from .database import get_query, list_queries, run_query
+
     if args.list:
         for q in list_queries():
             print(f"{q.name}: {q.question}")
@@ -132,6 +138,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from .data import load_sessions
+    from .modeling import load_model, score_sessions
+
     progress = Progress(args.quiet)
     pipeline, card = load_model(args.model)
     progress(f"model: {card.get('model', '?')} for the {card['stage']} stage ({len(card['features'])} features)")
@@ -153,6 +162,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from .recommendations import write_docs
+
     stale = write_docs(check=args.check)
     if args.check:
         if stale:
@@ -166,6 +177,11 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .database import build_database, run_all
+    from .pipeline import RunConfig, run_report
+    from .recommendations import write_docs
+    from .sources import load_source
+
     progress = Progress(args.quiet)
     progress(f"source: {args.source}")
     data = load_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
@@ -278,17 +294,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(input errors -> exit 2, run failures -> exit 1), from the modules a command has loaded.
+
+    Only modules already imported are asked, so an error path never loads a heavy module."""
+    usage: list[type[BaseException]] = [FileNotFoundError]
+    failure: list[type[BaseException]] = []
+    for module, names, into in (("data", ("DataContractError", "KaggleFetchError"), usage),
+                                ("database", ("QueryError",), usage), ("modeling", ("ModelMismatchError",), usage),
+                                ("pipeline", ("NotebookError",), failure)):
+        loaded = sys.modules.get(f"{__package__}.{module}")
+        into.extend(getattr(loaded, n) for n in names if loaded is not None and hasattr(loaded, n))
+    return tuple(usage), tuple(failure)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (DataContractError, KaggleFetchError, QueryError, FileNotFoundError, ModelMismatchError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except NotebookError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:
+        usage, failure = _expected_errors()
+        if isinstance(exc, usage):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(exc, failure):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
+from .config import DEFAULT_RUN, run_name
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
@@ -37,18 +36,6 @@ __all__ = [
 RESULTS_SCHEMA_VERSION = 1
 #: The pipeline points notebooks at a staging folder through this variable.
 RESULTS_DIR_ENV = "ECOMMERCE_ANALYTICS_RESULTS_DIR"
-DEFAULT_RUN = "default"
-
-
-def run_name(source: str | os.PathLike = "simulated", n_sessions: int = DEFAULT_N_SESSIONS,
-             seed: int = DEFAULT_SEED) -> str:
-    """Folder name of a run: ``default`` for the committed simulated run, otherwise a slug."""
-    if str(source) == "simulated":
-        if n_sessions == DEFAULT_N_SESSIONS and seed == DEFAULT_SEED:
-            return DEFAULT_RUN
-        return f"simulated-n{n_sessions}-seed{seed}"
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(source).stem).strip("-") or "file"
-    return f"file-{stem}"
 
 
 def results_dir(run: str = DEFAULT_RUN) -> Path:

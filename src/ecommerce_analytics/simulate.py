@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .config import DEFAULT_N_SESSIONS, DEFAULT_SEED
 from .schema import CATEGORIES, COLUMN_NAMES, GENDERS, INCOME_LEVELS, PAYMENT_METHODS
 
 __all__ = [
@@ -82,9 +83,6 @@ __all__ = [
     "DEFAULT_SEED",
 ]
 
-#: The embedded default run: ``simulate(DEFAULT_N_SESSIONS, DEFAULT_SEED)``.
-DEFAULT_N_SESSIONS = 20_000
-DEFAULT_SEED = 42
 START = pd.Timestamp("2025-01-06")  # a Monday
 WEEKS = 12
 EXPERIMENT_WEEKS = 4

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .data import LoadResult, load_sessions, validate_sessions
-from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED, Simulation, simulate
+from .config import DEFAULT_N_SESSIONS, DEFAULT_SEED, SIMULATED
+from .simulate import Simulation, simulate
 
 __all__ = ["SIMULATED", "SourceData", "load_source", "describe_source"]
-
-SIMULATED = "simulated"
 
 
 @dataclass(frozen=True)
