@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := .ci/constraints.txt
 CLI := $(BIN)/ecommerce-analytics
 
-.PHONY: help setup system-deps report test bench clean
+.PHONY: help setup system-deps report test test-fast bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -44,11 +44,15 @@ system-deps:
 report: setup ## The main job: simulate, validate, build the database, run SQL, execute and render notebooks
 	$(CLI) report
 
-test: setup ## Run the test suite
+test: setup ## Run the whole test suite (what CI runs; notebook runs once per session): under 5 minutes
 	$(BIN)/python -m pytest
+
+test-fast: setup ## The fast tier for the inner loop: no notebooks, no large simulations; under a minute
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: setup ## Benchmarks (speed and memory targets); results in .bench/
 	$(BIN)/python tests/benchmarks/run.py $(BENCH)
 
 clean: ## Remove the virtualenv and generated data (keeps committed reports)
-	rm -rf $(VENV) data/processed/*.sqlite data/processed/*.csv .pytest_cache .bench
+	rm -rf $(VENV) data/processed/*.sqlite data/processed/*.sqlite.source.json data/processed/*.csv \
+		data/processed/runs .pytest_cache .bench

@@ -20,6 +20,7 @@ def _blobs(k: int, per: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndar
     return frame, truth
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [3, 5])
 def test_choose_k_finds_well_separated_groups(k):
     features, truth = _blobs(k)
@@ -32,6 +33,7 @@ def test_choose_k_finds_well_separated_groups(k):
     assert stability.ari.min() > 0.95
 
 
+@pytest.mark.slow
 def test_choose_k_takes_the_best_silhouette_from_the_elbow_up():
     features, _ = _blobs(4)
     choice = seg.choose_k(features, range(2, 9))

@@ -170,6 +170,7 @@ def _features(s: pd.DataFrame) -> pd.DataFrame:
     return x
 
 
+@pytest.mark.slow
 def test_no_model_beats_the_observable_ceiling():
     """The browse-stage ceiling is Bayes-optimal: a flexible model trained on plenty of data
     comes close to it but does not beat it on held-out rows."""

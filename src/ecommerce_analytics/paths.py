@@ -24,7 +24,9 @@ __all__ = [
     "MODELS_DIR",
     "VISUALIZATIONS_DIR",
     "REPORTS_DIR",
+    "RUNS_DATA_DIR",
     "database_path",
+    "run_data_dir",
 ]
 
 
@@ -46,6 +48,7 @@ DEFAULT_DATABASE: Path = PROCESSED_DIR / "ecommerce.sqlite"
 KAGGLE_CSV: Path = RAW_DIR / "consumer_behavior_dataset.csv"
 # The copy of the Kaggle file that tests, CI and benchmarks read (never committed).
 SHARED_KAGGLE_CSV: Path = PROJECT_ROOT.parent / "shared" / "data" / "consumer_behavior_dataset.csv"
+RUNS_DATA_DIR: Path = PROCESSED_DIR / "runs"  # git-ignored: each run's stored tables, made once per report
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 MODELS_DIR: Path = PROJECT_ROOT / "models"
 VISUALIZATIONS_DIR: Path = PROJECT_ROOT / "visualizations"
@@ -56,3 +59,8 @@ def database_path(run: str = "default") -> Path:
     """The SQLite database of a run: ``data/processed/ecommerce.sqlite`` for the default run,
     ``data/processed/<run>.sqlite`` otherwise."""
     return DEFAULT_DATABASE if run == "default" else PROCESSED_DIR / f"{run}.sqlite"
+
+
+def run_data_dir(run: str = "default") -> Path:
+    """Where a report stores a simulated run's tables for its notebooks: ``data/processed/runs/<run>/``."""
+    return RUNS_DATA_DIR / run

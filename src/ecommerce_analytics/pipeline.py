@@ -17,27 +17,35 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
-from . import paths
-from .modeling import MODELS_DIR_ENV
-from .reporting import RESULTS_DIR_ENV, RUN_RESULTS_ENV, run_name
-from .simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
-from .viz import STATIC_EXPORT_ENV, static_export_available
+from . import paths, precision
+from .config import (
+    DEFAULT_N_SESSIONS,
+    DEFAULT_SEED,
+    MODELS_DIR_ENV,
+    RESULTS_DIR_ENV,
+    RUN_RESULTS_ENV,
+    SIGNIFICANT_DIGITS,
+    STATIC_EXPORT_ENV,
+    run_name,
+)
 
-__all__ = ["RunConfig", "NotebookError", "RunResult", "notebook_paths", "execute_notebook", "render_html",
-           "run_report"]
+__all__ = ["RunConfig", "NotebookError", "ReportInterrupted", "RunResult", "notebook_paths", "execute_notebook",
+           "render_html", "run_report", "remove_stale_staging", "notebook_differences"]
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*')
@@ -119,30 +127,108 @@ def _failing_cell(nb: nbformat.NotebookNode) -> tuple[int, str]:
     return -1, ""
 
 
+class ReportInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a notebook: its kernel was stopped and none of its outputs were written."""
+
+    def __init__(self, notebook: str) -> None:
+        super().__init__(notebook)
+        self.notebook = notebook
+
+    def __str__(self) -> str:
+        return f"interrupted: {self.notebook}, nothing written"
+
+
+def _signal_kernel(km, sig: int) -> None:
+    """Send a signal to the kernel's process group (the kernel runs in a session of its own)."""
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    pgid = getattr(provisioner, "pgid", None)
+    with contextlib.suppress(OSError, TypeError):
+        if pgid:
+            os.killpg(pgid, sig)
+        elif process is not None:
+            process.send_signal(sig)
+
+
+def _execute_interruptibly(client: NotebookClient, km, name: str, **kernel_options) -> None:
+    """Run ``client.execute()``; Ctrl-C stops the kernel and raises :class:`ReportInterrupted`.
+
+    nbclient answers SIGINT by killing the kernel mid-message, which ends in a long traceback
+    (``DeadKernelError``). Here the notebook runs in a worker thread, so Ctrl-C reaches this
+    (main) thread: the running cell is interrupted in the kernel, the kernel is shut down by
+    nbclient as usual, and one exception says what happened. A second Ctrl-C kills the kernel.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        client.execute(cleanup_kc=True, **kernel_options)
+        return
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            client.execute(cleanup_kc=True, **kernel_options)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, name=f"notebook-{name}", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        _signal_kernel(km, signal.SIGINT)
+        try:
+            worker.join(60)
+        except KeyboardInterrupt:
+            pass
+        if worker.is_alive():  # a cell that ignores SIGINT, or a second Ctrl-C
+            _signal_kernel(km, signal.SIGKILL)
+            worker.join(10)
+        raise ReportInterrupted(name) from None
+    if failure:
+        raise failure[0]
+
+
 def execute_notebook(path: Path, config: RunConfig, *, cwd: Path | None = None,
-                     timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
+                     timeout: int = CELL_TIMEOUT, staging: Path | None = None) -> nbformat.NotebookNode:
     """Execute one notebook with the run's parameters; outputs are deterministic.
+
+    The kernel's connection file goes into ``staging`` (when given), so nothing of a run is left
+    in the temporary folder once its staging folder is removed.
 
     Raises
     ------
     NotebookError
         ``"<notebook>: code cell N (<first line>) failed: <error>"``.
+    ReportInterrupted
+        On Ctrl-C.
     """
+    from jupyter_client.manager import AsyncKernelManager
+
     nb = nbformat.read(path, as_version=4)
     if not config.is_default:
         _inject_parameters(nb, config)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+    km_options = {"connection_file": str(Path(staging) / "kernel.json")} if staging else {}
+    km = AsyncKernelManager(kernel_name="python3", **km_options)
+    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", record_timing=False,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(cwd or path.parent)}})
+    # The kernel's own stderr (start-up problems, shutdown chatter after Ctrl-C) goes to a log in
+    # the staging folder; the last lines are quoted if the kernel dies.
+    log_path = Path(staging or tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-")) / "kernel.log"
     try:
-        client.execute()
+        with open(log_path, "w", encoding="utf-8") as log:
+            _execute_interruptibly(client, km, path.stem, stderr=log)
+    except DeadKernelError:
+        tail = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        raise NotebookError(f"{path.name}: the kernel died" + (f": {tail[-1][:200]}" if tail else "")) from None
     except CellExecutionError as exc:
         index, first = _failing_cell(nb)
+        if getattr(exc, "ename", "") == "KeyboardInterrupt":
+            raise ReportInterrupted(path.stem) from None
         name = getattr(exc, "ename", "error")
         value = str(getattr(exc, "evalue", "")).strip().splitlines()
         detail = f"{name}: {value[-1] if value else ''}".strip(": ")
         raise NotebookError(f"{path.name}: code cell {index} ({first}) failed: {detail}") from None
-    nb.metadata.pop("papermill", None)
     return nb
 
 
@@ -193,6 +279,81 @@ def _environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
+#: Staging folders are ``<tmp>/ecommerce-report-<pid>-<random>``: the pid tells whether their run still lives.
+STAGING_PREFIX = "ecommerce-report-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def remove_stale_staging(folder: Path | None = None) -> list[Path]:
+    """Remove staging folders (with the kernel connection files inside them) whose run is gone,
+    e.g. after a SIGKILL; folders of runs still alive are left alone. Returns what was removed."""
+    removed = []
+    for candidate in sorted(Path(folder or tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*")):
+        match = re.match(rf"{STAGING_PREFIX}(\d+)-", candidate.name)
+        if candidate.is_dir() and match and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(candidate, ignore_errors=True)
+            removed.append(candidate)
+    return removed
+
+
+def _cell_label(nb: nbformat.NotebookNode, index: int) -> str:
+    cell = nb.cells[index]
+    number = sum(1 for c in nb.cells[: index + 1] if c.cell_type == cell.cell_type)
+    first = next((line for line in cell.source.splitlines() if line.strip()), "")[:60]
+    return f"{cell.cell_type} cell {number} ({first})"
+
+
+def _output_payloads(output: dict) -> dict:
+    """What of an output is compared: its text, or its data without the PNG (whose pixels depend on
+    the machine's Chromium build; the figure's JSON, which the PNG is drawn from, is compared)."""
+    if "data" in output:
+        return {mime: value for mime, value in output["data"].items() if mime != "image/png"}
+    return {k: v for k, v in output.items() if k in ("name", "text", "ename", "evalue", "output_type")}
+
+
+def notebook_differences(produced: Path, committed: Path, digits: int = SIGNIFICANT_DIGITS) -> list[str]:
+    """How an executed notebook differs from the committed one, cell by cell.
+
+    Sources and text outputs must match exactly; numbers in figure JSON must agree to
+    ``digits`` significant digits (:func:`ecommerce_analytics.precision.numbers_close`); PNG
+    payloads are not compared. Each difference names the cell, the output and the first place
+    that differs, e.g. ``code cell 7 (if has_experiment:), output 2, application/vnd.plotly.v1+json:
+    data[0].y[3]: 0.12 != 0.13``. An empty list means the committed notebook is current.
+    """
+    a, b = nbformat.read(produced, as_version=4), nbformat.read(committed, as_version=4)
+    if len(a.cells) != len(b.cells):
+        return [f"{committed.name}: {len(a.cells)} cells were produced, {len(b.cells)} are committed"]
+    found = []
+    for i, (x, y) in enumerate(zip(a.cells, b.cells)):
+        where = f"{committed.name}: {_cell_label(b, i)}"
+        if x.cell_type != y.cell_type or x.source != y.source:
+            found.append(f"{where}: the source differs")
+            continue
+        xs, ys = x.get("outputs", []), y.get("outputs", [])
+        if len(xs) != len(ys):
+            found.append(f"{where}: {len(xs)} outputs were produced, {len(ys)} are committed")
+            continue
+        for k, (ox, oy) in enumerate(zip(xs, ys), 1):
+            px, py = _output_payloads(ox), _output_payloads(oy)
+            for mime in sorted(set(px) | set(py)):
+                if mime == PLOTLY_MIME and mime in px and mime in py:
+                    diff = precision.first_difference(px[mime], py[mime], digits)
+                else:
+                    diff = None if px.get(mime) == py.get(mime) else "the text differs"
+                if diff:
+                    found.append(f"{where}, output {k}, {mime}: {diff}")
+    return found
+
+
 def _write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
     text = nbformat.writes(nb) + ("" if nbformat.writes(nb).endswith("\n") else "\n")
     path.write_text(text, encoding="utf-8")
@@ -201,7 +362,7 @@ def _write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
 def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None = None,
                progress: Callable[[str], None] | None = None, *, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
                reports_dir: Path = paths.REPORTS_DIR, models_dir: Path = paths.MODELS_DIR,
-               in_place: bool | None = None) -> RunResult:
+               in_place: bool | None = None, kernel_env: Mapping[str, str] | None = None) -> RunResult:
     """Execute and render the notebooks of a run, in order.
 
     Parameters
@@ -218,26 +379,43 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
     in_place : bool, optional
         Write executed notebooks back over their sources (default: only for the default run).
         Otherwise they go to ``<reports_dir>/<run>/notebooks/``.
+    kernel_env : mapping, optional
+        Extra environment variables for the notebook kernels only, e.g. BLAS settings such as
+        ``{"OPENBLAS_NUM_THREADS": "1"}`` (the tests use this to re-run the default report under
+        another floating-point reduction order).
+
+    Raises
+    ------
+    NotebookError
+        A cell failed (the message names the notebook and the cell); nothing of that notebook is
+        written, the notebooks before it are.
+    ReportInterrupted
+        Ctrl-C; likewise.
     """
     in_place = config.is_default if in_place is None else in_place
     say = progress or (lambda _m: None)
     report_dir = Path(reports_dir) / config.name
     result = RunResult(config, report_dir)
     selected = notebook_paths(notebooks, Path(notebooks_dir))
+    for stale in remove_stale_staging():
+        say(f"removed {stale}, left by a run that was killed")
+    from .viz import static_export_available
+
+    kernel_env = dict(kernel_env or {})
     if not static_export_available():
         print("warning: no Chromium-based browser found: figures get no static PNG, so GitHub will not show them "
               "(Debian: apt-get install chromium)", file=sys.stderr)
-        os.environ[STATIC_EXPORT_ENV] = "0"
+        kernel_env[STATIC_EXPORT_ENV] = "0"
     for i, path in enumerate(selected, 1):
         start = time.perf_counter()
         say(f"[{i}/{len(selected)}] {path.stem}: executing")
-        with tempfile.TemporaryDirectory(prefix="ecommerce-report-") as staging_name:
-            staging = Path(staging_name)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
+        try:
             (staging / "results").mkdir()
             (staging / "models").mkdir()
-            with _environment({RESULTS_DIR_ENV: str(staging / "results"), MODELS_DIR_ENV: str(staging / "models"),
-                               RUN_RESULTS_ENV: str(report_dir / "results")}):
-                nb = execute_notebook(path, config)
+            with _environment({**kernel_env, RESULTS_DIR_ENV: str(staging / "results"),
+                               MODELS_DIR_ENV: str(staging / "models"), RUN_RESULTS_ENV: str(report_dir / "results")}):
+                nb = execute_notebook(path, config, staging=staging)
             say(f"[{i}/{len(selected)}] {path.stem}: rendering HTML")
             (staging / f"{path.stem}.html").write_text(render_html(nb, path.stem), encoding="utf-8")
             _write_notebook(nb, staging / path.name)
@@ -259,6 +437,8 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
             nb_target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(staging / path.name, nb_target)
             result.notebooks.append(nb_target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         result.seconds[path.stem] = time.perf_counter() - start
         say(f"[{i}/{len(selected)}] {path.stem}: done in {result.seconds[path.stem]:.1f} s")
     return result

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import paths
-from .config import DEFAULT_RUN, run_name
+from . import paths, precision
+from .config import DEFAULT_RUN, RESULTS_DIR_ENV, RUN_RESULTS_ENV, run_name
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
@@ -34,8 +34,6 @@ __all__ = [
 ]
 
 RESULTS_SCHEMA_VERSION = 1
-#: The pipeline points notebooks at a staging folder through this variable.
-RESULTS_DIR_ENV = "ECOMMERCE_ANALYTICS_RESULTS_DIR"
 
 
 def results_dir(run: str = DEFAULT_RUN) -> Path:
@@ -73,7 +71,10 @@ def save_results(notebook: str, results: dict, *, source: str, n_sessions: int, 
 
     The file is ``<results_dir>/<notebook>.json`` holding ``schema_version``, ``notebook``,
     ``run`` (``name``, ``source``, ``n_sessions``, ``seed``; the simulator parameters are null
-    for a file source) and ``results``. Keys are sorted, so an unchanged run writes the same bytes.
+    for a file source) and ``results``. Keys are sorted and floats are written with
+    :data:`~ecommerce_analytics.config.SIGNIFICANT_DIGITS` significant digits
+    (:func:`ecommerce_analytics.precision.dumps`), so an unchanged run writes the same bytes on
+    any machine with the pinned versions.
     """
     simulated = str(source) == "simulated"
     name = run_name(source, n_sessions, seed)
@@ -88,13 +89,11 @@ def save_results(notebook: str, results: dict, *, source: str, n_sessions: int, 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(envelope, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    tmp.write_text(precision.dumps(envelope), encoding="utf-8")
     tmp.replace(path)
     return path
 
 
-#: The pipeline tells a notebook where its run's finished results are through this variable.
-RUN_RESULTS_ENV = "ECOMMERCE_ANALYTICS_RUN_RESULTS"
 
 
 def load_results(notebook: str, run: str = DEFAULT_RUN) -> dict:

@@ -23,6 +23,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from . import precision
+from .config import STATIC_EXPORT_ENV
+
 __all__ = [
     "TEMPLATE",
     "PALETTE",
@@ -40,8 +43,6 @@ __all__ = [
 TEMPLATE = "ecommerce"
 PALETTE = ("#2E5EAA", "#E07A1F", "#3A9E6F", "#B23A48", "#7B5EA7", "#5C6B73", "#C9A227", "#2A9D8F")
 WIDTH, HEIGHT = 900, 480
-#: Set to "0" to skip PNG export (the pipeline does so once it has found no browser).
-STATIC_EXPORT_ENV = "ECOMMERCE_ANALYTICS_STATIC_EXPORT"
 
 _state = {"warned": False, "server": False, "available": None}
 
@@ -61,8 +62,9 @@ def apply_theme() -> None:
 
 
 def figure_json(fig: go.Figure) -> dict:
-    """The figure as plain JSON (deterministic for the same figure)."""
-    return json.loads(pio.to_json(fig, validate=False, engine="json"))
+    """The figure as plain JSON, every float at the committed precision
+    (:func:`ecommerce_analytics.precision.round_figure`): the same on every machine."""
+    return precision.round_figure(json.loads(pio.to_json(fig, validate=False, engine="json")))
 
 
 def _warn_once(reason: str) -> None:
@@ -86,8 +88,8 @@ def static_export_available() -> bool:
     return bool(_state["available"])
 
 
-def to_png(fig: go.Figure, width: int = WIDTH, height: int = HEIGHT) -> bytes | None:
-    """PNG bytes of a figure, or None (with one warning) when no browser is available."""
+def to_png(fig: go.Figure | dict, width: int = WIDTH, height: int = HEIGHT) -> bytes | None:
+    """PNG bytes of a figure (or of its JSON), or None (with one warning) when no browser is available."""
     if not static_export_available():
         if os.environ.get(STATIC_EXPORT_ENV) != "0":
             _warn_once("no Chromium-based browser found")
@@ -112,11 +114,12 @@ def show(fig: go.Figure, width: int = WIDTH, height: int = HEIGHT) -> None:
     from IPython.display import display
 
     fig.update_layout(width=width, height=height)
+    spec = figure_json(fig)  # rounded once: the interactive figure and its PNG show the same numbers
     bundle: dict = {
-        "application/vnd.plotly.v1+json": {**figure_json(fig), "config": {"displaylogo": False, "responsive": True}},
+        "application/vnd.plotly.v1+json": {**spec, "config": {"displaylogo": False, "responsive": True}},
         "text/plain": f"<Figure: {fig.layout.title.text or 'untitled'}>",
     }
-    png = to_png(fig, width, height)
+    png = to_png(spec, width, height)
     if png is not None:
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
     display(bundle, raw=True)
