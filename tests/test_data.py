@@ -24,7 +24,7 @@ from ecommerce_analytics.data import (
     load_sessions,
     validate_sessions,
 )
-from ecommerce_analytics.schema import COLUMN_NAMES
+from ecommerce_analytics.schema import COLUMN_NAMES, COLUMNS, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP
 from ecommerce_analytics.simulate import simulate
 
 N_BASE = 30
@@ -157,7 +157,7 @@ CASES = [
     Case("text in numeric column", lambda p, h, r: _write(p / "text_num.csv", h, _set(r, h, [1, 7], "price", "abc")),
          quarantined=2, reason="price: not a number"),
     Case("negative prices", lambda p, h, r: _write(p / "neg.csv", h, _set(r, h, [0, 1, 2], "price", "-5.00")),
-         quarantined=3, reason="price: out of domain (0 < price)"),
+         quarantined=3, reason="price: out of domain (0 < price <= 1,000,000)"),
     Case("discount 150", lambda p, h, r: _write(p / "disc.csv", h, _set(r, h, [4], "discount_applied", "150")),
          quarantined=1, reason="discount_applied: out of domain (0 <= discount_applied <= 100)"),
     Case("rating 0", lambda p, h, r: _write(p / "rating.csv", h, _set(r, h, [6], "rating", "0")),
@@ -169,7 +169,7 @@ CASES = [
     Case("directory instead of a file", lambda p, h, r: p, error="is a directory"),
     Case("missing file", lambda p, h, r: p / "nope.csv", error="file not found"),
     Case("binary content", lambda p, h, r: _raw(p / "bin.csv", b"\x00\x01\x02" * 50), error="binary content"),
-    Case("unterminated quote", _unterminated_quote, error="unparseable CSV"),
+    Case("unterminated quote", _unterminated_quote, quarantined=1, reason="row shape: broken quoting"),
     Case("abandoned cart without cart", _abandoned_without_cart, quarantined=1,
          reason="abandoned_cart = 1 but add_to_cart = 0"),
     Case("unparseable date", lambda p, h, r: _write(p / "date.csv", h, _set(r, h, [9], "purchase_date", "yesterday")),
@@ -189,8 +189,163 @@ CASES = [
 ]
 
 
-def test_the_corpus_is_at_least_15_cases():
-    assert len(CASES) >= 15
+# ------------------------------------------------------------------ hostile inputs (issue 10)
+def _edit(name: str, column: str, value: str, rows_at=(2,)):
+    """A builder that writes the base file with ``value`` in ``column`` on the given rows."""
+    return lambda p, h, r: _write(p / f"{name}.csv", h, _set(r, h, rows_at, column, value))
+
+
+def _all_offset(offsets):
+    def build(p, h, r):
+        rows = [list(x) for x in r]
+        j = h.index("purchase_date")
+        for i, x in enumerate(rows):
+            x[j] = x[j].replace(" ", "T") + offsets[i % len(offsets)]
+        return _write(p / f"offsets{len(offsets)}.csv", h, rows)
+    return build
+
+
+def _funnel(name, row, changes):
+    def build(p, h, r):
+        rows = [list(x) for x in r]
+        for col, value in changes.items():
+            rows = _set(rows, h, [row], col, value)
+        return _write(p / f"{name}.csv", h, rows)
+    return build
+
+
+def _nul_after_64k(p, h, r):
+    rows = _set(r, h, [0], "review_text", "long review " * 6000)  # 72 KB before the NUL
+    rows = _set(rows, h, [20], "location", "Ber\x00lin")
+    return _write(p / "nul_late.csv", h, rows)
+
+
+def _encoded(name, codec, bom=b""):
+    def build(p, h, r):
+        path = _write(p / f"{name}.csv", h, r, encoding=codec)
+        path.write_bytes(bom + path.read_bytes())
+        return path
+    return build
+
+
+def _unclosed_quote_line_21(p, h, r):
+    path = _write(p / "unclosed21.csv", h, r)
+    lines = path.read_text().splitlines()
+    fields = lines[20].split(",")
+    fields[h.index("location")] = '"' + fields[h.index("location")]  # opens a quote never closed
+    lines[20] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _stray_quote_line_10(p, h, r):
+    path = _write(p / "stray10.csv", h, r)
+    lines = path.read_text().splitlines()
+    lines[9] = lines[9].replace(",", ',"x"y', 1)  # characters after a closing quote
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _many_broken(p, h, r):
+    path = _write(p / "broken.csv", h, r)
+    path.write_text(path.read_text() + "".join(f'"a{i}"b,c\n' for i in range(MAX_BROKEN + 1)))
+    return path
+
+
+def _crlf(p, h, r):
+    path = _write(p / "crlf.csv", h, r)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    return path
+
+
+def _bad_utf16(p, h, r):
+    return _raw(p / "bad16.csv", b"\xff\xfe" + "user_id,price\n".encode("utf-16-le") + b"\x00\xd8")
+
+
+def _iso_t(p, h, r):
+    rows = [list(x) for x in r]
+    j = h.index("purchase_date")
+    for x in rows:
+        x[j] = x[j].replace(" ", "T")
+    return _write(p / "iso_t.csv", h, rows)
+
+
+MAX_BROKEN = data_mod.MAX_BROKEN_RECORDS
+OUTSIDE_WINDOW = "purchase_date: outside the plausible window (2000-01-01 to 2049-12-31)"
+TIME_DOMAIN = "time_spent: out of domain (0 <= time_spent <= 86,400)"
+
+HOSTILE_CASES = [
+    # whole numbers: parsed exactly, never wrapped, bounded
+    Case("time_spent 1e20", _edit("ts1e20", "time_spent", "1e20"), quarantined=1,
+         reason="time_spent: 1e20 is outside int64"),
+    Case("pages at the uint64 maximum", _edit("u64", "pages_visited", "18446744073709551615"), quarantined=1,
+         reason="pages_visited: 18446744073709551615 is outside int64"),
+    Case("time_spent at the int64 maximum", _edit("i64", "time_spent", "9223372036854775807"), quarantined=1,
+         reason=TIME_DOMAIN),
+    Case("time_spent 2**53 + 1", _edit("p53", "time_spent", "9007199254740993"), quarantined=1, reason=TIME_DOMAIN),
+    Case("5,000-digit whole number", _edit("digits", "rating", "9" * 5000), quarantined=1,
+         reason="rating: " + "9" * 37 + "... is outside int64"),
+    Case("exponent 1e999999999", _edit("exp", "age", "1e999999999"), quarantined=1,
+         reason="age: 1e999999999 is outside int64"),
+    Case("flag 1 + 1e-16 (a float would round it to 1)", _edit("flagfrac", "add_to_cart", "1.0000000000000001"),
+         quarantined=1, reason="add_to_cart: not a whole number"),
+    Case("time_spent over one day", _edit("day", "time_spent", "86401"), quarantined=1, reason=TIME_DOMAIN),
+    Case("1,001 pages", _edit("pages", "pages_visited", "1001"), quarantined=1,
+         reason="pages_visited: out of domain (1 <= pages_visited <= 1,000)"),
+    Case("age 121", _edit("age", "age", "121"), quarantined=1, reason="age: out of domain (13 <= age <= 120)"),
+    Case("price ten million", _edit("price", "price", "1e7"), quarantined=1,
+         reason="price: out of domain (0 < price <= 1,000,000)"),
+    Case("underscore digits", _edit("under", "time_spent", "1_000"), quarantined=1, reason="time_spent: not a number"),
+    Case("hexadecimal", _edit("hex", "time_spent", "0x10"), quarantined=1, reason="time_spent: not a number"),
+    Case("full-width digits", _edit("wide", "rating", "\uff13"), quarantined=1, reason="rating: not a number"),
+    Case("infinite rating", _edit("inf", "rating", "inf"), quarantined=1, reason="rating: not finite"),
+    Case("signs and blanks in whole numbers", _edit("signs", "time_spent", " +0012 ")),
+    # timestamps: one time-zone rule and a plausible window
+    Case("one Z timestamp among local times", _edit("zulu", "purchase_date", "2025-01-05T10:00:00Z"), quarantined=1,
+         reason="purchase_date: time-zone offset +00:00 in a column that does not share one offset"),
+    Case("one +05:00 timestamp", _edit("plus5", "purchase_date", "2025-01-05 10:00:00+05:00"), quarantined=1,
+         reason="purchase_date: time-zone offset +05:00"),
+    Case("every timestamp at +05:00", _all_offset(["+05:00"])),
+    Case("every timestamp Z", _all_offset(["Z"])),
+    Case("two offsets and nothing else", _all_offset(["+01:00", "+02:00"]),
+         error="no valid rows: all 30 rows quarantined (most common reason: purchase_date: time-zone offset"),
+    Case("year 1677", _edit("y1677", "purchase_date", "1677-09-22 00:00:00"), quarantined=1, reason=OUTSIDE_WINDOW),
+    Case("year 1900", _edit("y1900", "purchase_date", "1900-01-01 00:00:00"), quarantined=1, reason=OUTSIDE_WINDOW),
+    Case("year 2099", _edit("y2099", "purchase_date", "2099-06-01 12:00:00"), quarantined=1, reason=OUTSIDE_WINDOW),
+    Case("year 9999", _edit("y9999", "purchase_date", "9999-12-31 23:59:59"), quarantined=1, reason=OUTSIDE_WINDOW),
+    Case("year 10000", _edit("y10000", "purchase_date", "10000-01-01 00:00:00"), quarantined=1,
+         reason="purchase_date: not a date-time"),
+    Case("ISO 8601 with T", _iso_t),
+    # NUL characters anywhere, funnel contradictions
+    Case("NUL inside a text field", _edit("nul", "location", "Ber\x00lin"), quarantined=1,
+         reason="location: contains a NUL character"),
+    Case("NUL inside a number", _edit("nulnum", "price", "12\x00"), quarantined=1,
+         reason="price: contains a NUL character"),
+    Case("NUL after the first 64 KiB", _nul_after_64k, quarantined=1, reason="location: contains a NUL character"),
+    Case("header cell with a NUL", lambda p, h, r: _write(p / "nulhead.csv", ["user_id\x00"] + h[1:], r),
+         error="missing required column(s): 'user_id'"),
+    Case("purchase without a cart", _funnel("nocart", 0, {"purchase_decision": "1"}), quarantined=1,
+         reason="purchase_decision = 1 but add_to_cart = 0"),
+    Case("cart abandoned and purchased", _funnel("both", 1, {"purchase_decision": "1"}), quarantined=1,
+         reason="abandoned_cart = 1 and purchase_decision = 1"),
+    # encodings and quoting
+    Case("UTF-16 with BOM", _encoded("utf16", "utf-16")),
+    Case("UTF-16-BE with BOM", _encoded("utf16be", "utf-16-be", b"\xfe\xff")),
+    Case("UTF-16-LE without BOM", _encoded("utf16le", "utf-16-le")),
+    Case("broken UTF-16", _bad_utf16, error="is not valid UTF-16-LE"),
+    Case("unclosed quote on line 21", _unclosed_quote_line_21, quarantined=1,
+         reason="row shape: broken quoting (unclosed or stray quote), not a CSV record"),
+    Case("stray quote on line 10", _stray_quote_line_10, quarantined=1, reason="row shape: broken quoting"),
+    Case("more broken lines than the limit", _many_broken, error=f"more than {MAX_BROKEN} broken records"),
+    Case("only blanks", lambda p, h, r: _raw(p / "blanks.csv", b"  \n\n \t\n"), error="file is empty"),
+    Case("CRLF line ends", _crlf),
+    Case("formula text in an open field", _edit("formula", "location", "=cmd|' /C calc'!A0")),
+]
+CASES += HOSTILE_CASES
+
+
+def test_the_corpus_is_at_least_45_cases():
+    assert len(CASES) >= 45
     assert len({c.name for c in CASES}) == len(CASES)
 
 
@@ -277,14 +432,17 @@ def test_validate_sessions_quarantines_in_memory_rows(small_sim):
     sessions, quarantine, report = validate_sessions(frame, source="test frame")
     assert (report.rows_kept, report.rows_quarantined) == (len(frame) - 3, 3)
     assert quarantine["line"].tolist() == [1, 2, 3]
-    assert report.quarantine_reasons == {"price: out of domain (0 < price)": 2, "rating: out of domain (1 <= rating <= 5)": 1}
+    assert report.quarantine_reasons == {"price: out of domain (0 < price <= 1,000,000)": 2, "rating: out of domain (1 <= rating <= 5)": 1}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(
         st.tuples(st.integers(0, N_BASE - 1), st.sampled_from(COLUMN_NAMES),
-                   st.sampled_from(["", "abc", "-1", "1e9", "0", "NaN", " 3 ", "2025-13-45", "Other", "1.5", "nan"])),
+                   st.sampled_from(["", "abc", "-1", "1e9", "0", "NaN", " 3 ", "2025-13-45", "Other", "1.5", "nan",
+                                    "1e20", "9223372036854775808", "-9223372036854775809", "2025-01-05T10:00:00Z",
+                                    "2025-01-05 10:00:00+05:00", "1900-01-01", "9999-12-31", "a\x00b", "=cmd|'/C'!A0",
+                                    "1", "86401"])),
         max_size=25),
     extra_rows=st.integers(0, 3),
 )
@@ -303,6 +461,21 @@ def test_rows_in_equals_kept_plus_quarantined(tmp_path_factory, base_rows, edits
     assert len(sessions) == report.rows_kept and len(quarantine) == report.rows_quarantined
     assert quarantine["reason"].notna().all()
     assert sum(report.quarantine_reasons.values()) == report.rows_quarantined
+    # No kept row breaks the contract's own rules.
+    for col in COLUMNS:
+        values = sessions[col.name]
+        if col.is_numeric:
+            assert values.notna().all()
+            if col.minimum is not None:
+                assert (values > col.minimum).all() if col.min_exclusive else (values >= col.minimum).all()
+            if col.maximum is not None:
+                assert (values <= col.maximum).all()
+        if col.kind == "timestamp":
+            assert values.between(pd.Timestamp(EARLIEST_TIMESTAMP), pd.Timestamp(LATEST_TIMESTAMP)).all()
+        if col.kind in ("id", "text", "category"):
+            assert not values.fillna("").str.contains("\x00", regex=False).any()
+    assert (sessions["purchase_decision"] <= sessions["add_to_cart"]).all()
+    assert not ((sessions["abandoned_cart"] == 1) & (sessions["purchase_decision"] == 1)).any()
 
 
 # ------------------------------------------------------------------------------- Kaggle

@@ -34,7 +34,7 @@ def test_domains_read_as_the_issue_states():
     assert (c["sentiment_score"].minimum, c["sentiment_score"].maximum) == (-1, 1)
     assert c["pages_visited"].minimum == 1 and c["time_spent"].minimum == 0
     assert set(schema.FLAG_COLUMNS) == {"add_to_cart", "abandoned_cart", "purchase_decision"}
-    assert c["price"].domain_text() == "0 < price"
+    assert c["price"].domain_text() == "0 < price <= 1,000,000"
     assert c["income_level"].domain_text() == "one of Low, Medium, High"
 
 

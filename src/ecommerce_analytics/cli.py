@@ -8,6 +8,7 @@ Every subcommand prints progress to stderr and results to stdout. A problem with
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -20,6 +21,24 @@ from . import __version__, paths
 from .config import DEFAULT_N_SESSIONS, DEFAULT_SEED, SIMULATED, run_name
 
 EXIT_USAGE = 2
+#: Largest simulation the command line accepts (about 10 GiB of memory at peak for the
+#: notebooks); beyond it a run would exhaust memory long after it started.
+MAX_N_SESSIONS = 5_000_000
+#: Seeds are non-negative and below 2**32 (numpy's legacy seed range; any such seed is valid).
+MAX_SEED = 2**32 - 1
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class UsageError(Exception):
+    """A command-line argument that cannot work; ``str(err)`` is the one-line message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: <command>: <problem>`` and exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"error: {self.prog}: {' '.join(message.split())}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
 
 
 class Progress:
@@ -34,22 +53,191 @@ class Progress:
             print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str) -> int:
     try:
-        value = int(text.replace("_", "").replace(",", ""))
+        return int(text.replace("_", "").replace(",", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
+def _n_sessions(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_N_SESSIONS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_N_SESSIONS:,} sessions, got {value:,}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _whole(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED:,}, got {value:,}")
+    return value
+
+
+def _sep(text: str) -> str:
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"the delimiter must be exactly one character, got {text!r}")
+    if text in "\"\r\n\x00":
+        raise argparse.ArgumentTypeError(f"the delimiter cannot be {text!r} (a quote, line break or NUL)")
+    return text
+
+
 def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default=SIMULATED,
                    help=f"'{SIMULATED}' (default) or the path of a CSV/Parquet file under the data contract")
-    p.add_argument("--n-sessions", type=_positive_int, default=DEFAULT_N_SESSIONS,
-                   help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,})")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"simulator seed (default {DEFAULT_SEED})")
+    p.add_argument("--n-sessions", type=_n_sessions, default=DEFAULT_N_SESSIONS,
+                   help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}, at most {MAX_N_SESSIONS:,})")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                   help=f"simulator seed, 0 to {MAX_SEED:,} (default {DEFAULT_SEED})")
+
+
+# ------------------------------------------------------------------ up-front argument checks
+def _first_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def _check_creatable(path: Path, flag: str) -> None:
+    """The folders above ``path`` exist or can be made (no file stands in the way)."""
+    anchor = _first_existing(path.parent)
+    if not anchor.is_dir():
+        raise UsageError(f"{flag} {path}: {anchor} is a file, so the folder cannot be created")
+
+
+def _check_out_file(value: str | None, flag: str) -> None:
+    if not value:
+        return
+    path = Path(value)
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory; give the path of a file to write")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{flag} {path}: exists and is not a regular file")
+    _check_creatable(path, flag)
+
+
+def _check_out_dir(value: str | None, flag: str) -> None:
+    if not value:
+        return
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {path}: is a file, not a folder")
+    _check_creatable(path / "x", flag)
+
+
+def _check_in_file(value: str, flag: str, what: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise UsageError(f"{flag} {path}: {'model file' if flag == '--model' else 'file'} not found")
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory, not {what}")
+    return path
+
+
+def _sqlite_head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise UsageError(f"--db {path}: cannot be read ({exc.strerror})") from None
+
+
+def _check_db_to_read(value: str) -> None:
+    path = Path(value)
+    if not path.exists():
+        raise UsageError(f"--db {path}: database not found (build it with `ecommerce-analytics build-db`)")
+    if path.is_dir():
+        raise UsageError(f"--db {path}: is a directory, not a SQLite database")
+    head = _sqlite_head(path)
+    if head != _SQLITE_HEADER:
+        raise UsageError(f"--db {path}: " + ("an empty file" if not head else "not a SQLite database"))
+
+
+def _check_db_to_write(value: str | None) -> None:
+    if not value:
+        return
+    path = Path(value)
+    _check_out_file(value, "--db")
+    if path.is_file() and path.stat().st_size and _sqlite_head(path) != _SQLITE_HEADER:
+        raise UsageError(f"--db {path}: exists and is not a SQLite database; refusing to overwrite it")
+
+
+def _check_source(value: str) -> None:
+    if str(value) != SIMULATED:
+        _check_in_file(value, "--source", "a data file")
+
+
+def _check_notebooks(selection: Sequence[str] | None) -> None:
+    """Each requested notebook matches a numbered notebook (the pipeline's rule: a number, a
+    file stem or a prefix of one)."""
+    if not selection:
+        return
+    stems = sorted(p.stem for p in paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    for s in selection:
+        if not any(stem == s or stem.startswith(f"{int(s):02d}_" if s.isdigit() else s) for stem in stems):
+            raise UsageError(f"--notebooks: no notebook matches {s!r}; available: {', '.join(stems)}")
+
+
+def _check_model(value: str) -> None:
+    """The model file and its card exist, the card is a JSON object recording the file's sha256,
+    and the file matches it (the full check, with a restricted unpickler, is ``load_model``)."""
+    path = _check_in_file(value, "--model", "a model file")
+    card_path = path.with_suffix(".card.json")
+    if not card_path.is_file():
+        raise UsageError(f"--model {path}: model card {card_path.name} not found beside the model")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"--model {path}: model card {card_path.name} is not valid JSON "
+                         f"({' '.join(str(exc).split())[:120]})") from None
+    if not isinstance(card, dict) or not isinstance(card.get("model_sha256"), str):
+        raise UsageError(f"--model {path}: model card {card_path.name} does not record the model's sha256 "
+                         "(not a card the project wrote, or from an older version)")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != card["model_sha256"]:
+        raise UsageError(f"--model {path}: the file's sha256 does not match its card; "
+                         "refusing to load a model file the project did not write")
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Validate every argument of a command before any work; raises :class:`UsageError`."""
+    command = args.command
+    if command in ("report", "build-db"):
+        _check_source(args.source)
+        _check_db_to_write(args.db)
+    if command == "report":
+        _check_notebooks(args.notebooks)
+    elif command == "simulate":
+        _check_out_dir(args.out, "--out")
+    elif command == "validate":
+        _check_out_file(args.quarantine_out, "--quarantine-out")
+        _check_out_file(args.json, "--json")
+    elif command == "fetch-kaggle":
+        _check_out_dir(args.dest, "--dest")
+    elif command == "predict":
+        _check_model(args.model)
+        _check_in_file(args.data, "--data", "a data file")
+        _check_out_file(args.out, "--out")
+    elif command == "sql":
+        if not args.list:
+            _check_db_to_read(args.db)
+        _check_out_dir(args.out, "--out")
+
+
+def _write_csv(frame, path: str | Path, raw: bool, **kwargs) -> None:
+    """Write a CSV output; text cells that a spreadsheet would run as a formula are escaped
+    (a leading single quote) unless ``raw``."""
+    from .data import escape_formulas
+
+    (frame if raw else escape_formulas(frame)).to_csv(path, index=False, lineterminator="\n", **kwargs)
 
 
 def _print_frame(name: str, frame, question: str | None = None) -> None:
@@ -85,9 +273,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     result = load_sessions(args.path, sep=args.sep)
     print(result.report.summary())
     if args.quarantine_out and len(result.quarantine):
-        result.quarantine.to_csv(args.quarantine_out, index=False, lineterminator="\n")
+        Path(args.quarantine_out).parent.mkdir(parents=True, exist_ok=True)
+        _write_csv(result.quarantine, args.quarantine_out, args.raw_csv)
         print(f"Quarantined rows written to {args.quarantine_out}")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result.report.to_dict(), indent=2) + "\n")
     return 0
 
@@ -112,7 +302,8 @@ def cmd_build_db(args: argparse.Namespace) -> int:
     rep = data.loaded.report
     progress(f"{rep.rows_kept:,} rows kept, {rep.rows_quarantined:,} quarantined")
     sim = data.simulation
-    path = build_database(data.sessions, args.db, assignments=sim.assignments if sim else None,
+    db = Path(args.db) if args.db else paths.database_path(run_name(args.source, args.n_sessions, args.seed))
+    path = build_database(data.sessions, db, assignments=sim.assignments if sim else None,
                           pre_period=sim.pre_period if sim else None, progress=progress)
     progress(f"database written: {path}")
     print(path)
@@ -133,7 +324,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         _print_frame(q.name, frame, q.question)
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)
-            frame.to_csv(Path(args.out) / f"{q.name}.csv", index=False, lineterminator="\n")
+            _write_csv(frame, Path(args.out) / f"{q.name}.csv", args.raw_csv)
     return 0
 
 
@@ -154,7 +345,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     scores.insert(0, "line", loaded.lines)
     scores = scores.drop(columns="row")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    scores.to_csv(args.out, index=False, lineterminator="\n", date_format="%Y-%m-%d %H:%M:%S")
+    _write_csv(scores, args.out, args.raw_csv, date_format="%Y-%m-%d %H:%M:%S")
     scored = int(scores.purchase_probability.notna().sum())
     print(f"Scored {scored:,} of {rep.rows_in:,} rows ({rep.rows_quarantined:,} quarantined, "
           f"{len(scores) - scored:,} not eligible for the {card['stage']} stage) -> {args.out}")
@@ -177,20 +368,20 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .database import build_database, run_all
+    from .database import run_all
     from .pipeline import RunConfig, run_report
     from .recommendations import write_docs
-    from .sources import load_source
+    from .sources import ensure_database, prepare_source
 
     progress = Progress(args.quiet)
     progress(f"source: {args.source}")
-    data = load_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
+    # The data are simulated (or read) once and the database built once: the notebooks read both.
+    data = prepare_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
     rep = data.loaded.report
     progress(f"validated: {rep.rows_in:,} rows in, {rep.rows_kept:,} kept, {rep.rows_quarantined:,} quarantined")
     sim = data.simulation
     db_path = Path(args.db) if args.db else paths.database_path(run_name(args.source, args.n_sessions, args.seed))
-    build_database(data.sessions, db_path, assignments=sim.assignments if sim else None,
-                   pre_period=sim.pre_period if sim else None, progress=progress)
+    ensure_database(data, db_path, progress=progress)
     progress(f"database: {db_path}")
     results = run_all(db_path, progress=progress)
     overall = results["01_overall_metrics"].iloc[0]
@@ -231,7 +422,7 @@ def _rel(path: Path) -> str:
 
 # ------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ecommerce-analytics",
         description="E-commerce session analytics: simulate data with a known truth, validate files "
                     "under the data contract, build the SQLite database and run the SQL library.",
@@ -251,16 +442,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("simulate", help="write simulated sessions, experiment tables and the truth to CSV")
-    p.add_argument("--n-sessions", type=_positive_int, default=DEFAULT_N_SESSIONS)
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--n-sessions", type=_n_sessions, default=DEFAULT_N_SESSIONS,
+                   help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}, at most {MAX_N_SESSIONS:,})")
+    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"0 to {MAX_SEED:,} (default {DEFAULT_SEED})")
     p.add_argument("--out", default=str(paths.PROCESSED_DIR / "simulated"), help="output folder")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("validate", help="check a file against the data contract and print the report")
     p.add_argument("path", help="CSV or Parquet file")
-    p.add_argument("--sep", default=",", help="CSV delimiter (default ',')")
+    p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
     p.add_argument("--quarantine-out", help="write quarantined rows, with their reasons, to this CSV")
     p.add_argument("--json", help="write the report as JSON to this file")
+    p.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("fetch-kaggle", help="download the Kaggle dataset (needs the kaggle CLI or kagglehub and credentials)")
@@ -269,14 +462,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build-db", help="load a source and write the SQLite database")
     _add_source_args(p)
-    p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
+    p.add_argument("--db", help="database path (default: the run's database, as for `report`: "
+                                "data/processed/ecommerce.sqlite for the default run, data/processed/<run>.sqlite "
+                                "otherwise; an existing file that is not a SQLite database is never overwritten)")
     p.set_defaults(func=cmd_build_db)
 
     p = sub.add_parser("predict", help="score sessions with a saved model (through the data contract)")
     p.add_argument("--model", required=True, help="a saved model, e.g. models/browse_stage.joblib (card beside it)")
     p.add_argument("--data", required=True, help="CSV or Parquet file of sessions under the data contract")
     p.add_argument("--out", required=True, help="CSV to write: line, ids, stage, purchase_probability, note")
-    p.add_argument("--sep", default=",", help="CSV delimiter (default ',')")
+    p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
+    p.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("docs", help="write the README's key findings, the resume bullets and the SQL index "
@@ -290,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the queries and the question each answers")
     p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
     p.add_argument("--out", help="also write each result to OUT/<query>.csv")
+    p.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)")
     p.set_defaults(func=cmd_sql)
     return parser
 
@@ -301,7 +498,8 @@ def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Base
     usage: list[type[BaseException]] = [FileNotFoundError]
     failure: list[type[BaseException]] = []
     for module, names, into in (("data", ("DataContractError", "KaggleFetchError"), usage),
-                                ("database", ("QueryError",), usage), ("modeling", ("ModelMismatchError",), usage),
+                                ("database", ("QueryError", "DatabaseFileError"), usage),
+                                ("modeling", ("ModelMismatchError", "ModelFileError"), usage),
                                 ("pipeline", ("NotebookError",), failure)):
         loaded = sys.modules.get(f"{__package__}.{module}")
         into.extend(getattr(loaded, n) for n in names if loaded is not None and hasattr(loaded, n))
@@ -310,7 +508,15 @@ def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Base
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a one-line argparse error (exit 2)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    try:
+        check_args(args)  # every argument, before any work
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return int(args.func(args) or 0)
     except Exception as exc:
@@ -322,8 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # pipeline.ReportInterrupted says which notebook: "interrupted: <nb>, nothing written"
+        print(str(exc) or "interrupted", file=sys.stderr)
         return 130
 
 

@@ -7,27 +7,49 @@ rows, the quarantined rows (each with one reason) and a :class:`LoadReport`. The
 Problems with the dataset as a whole (missing file, empty file, unparseable file, missing
 columns, no valid rows) raise :class:`DataContractError`, whose message is one line naming the
 file and the problem.
+
+Hostile input is quarantined, never wrapped or crashed on: whole numbers are parsed exactly
+(never through a float) and must fit in int64; cells that are not single values (lists, dicts,
+bytes) or that hold a NUL character are quarantined; a timestamp with an offset or ``Z`` is read
+on that clock only when every value shares the one offset (otherwise the values with an offset
+are quarantined), and a time-zone-aware column is read on its own zone's wall clock; dates
+outside the plausible window of :mod:`.schema` are quarantined. UTF-16 files are detected and
+decoded; a record with broken quoting is quarantined at its line and reading resumes on the
+next line. :func:`escape_formulas` makes CSV outputs safe to open in a spreadsheet.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import paths
-from .schema import COLUMNS, COLUMN_NAMES, COLUMNS_BY_NAME, Column, normalize_column_name
+from .schema import (
+    COLUMN_NAMES,
+    COLUMNS,
+    COLUMNS_BY_NAME,
+    EARLIEST_TIMESTAMP,
+    INT64_MAX,
+    INT64_MIN,
+    LATEST_TIMESTAMP,
+    Column,
+    normalize_column_name,
+)
 
 __all__ = [
     "DataContractError",
@@ -41,6 +63,8 @@ __all__ = [
     "KAGGLE_DATASET",
     "KAGGLE_FILE_NAME",
     "KAGGLE_SHA256",
+    "escape_formulas",
+    "sep_problem",
 ]
 
 KAGGLE_DATASET = "ziya07/ai-driven-consumer-behavior-dataset"
@@ -89,6 +113,9 @@ class LoadReport:
         Header cells outside the contract; they are not carried into the validated frame.
     unseen_levels : dict
         Values of open vocabularies (category, payment method) outside the reference levels.
+    notes : list of str
+        What was done that the counts do not show: the encoding used, a time-zone rule applied
+        (offsets dropped, or values with an offset quarantined), lines of broken CSV skipped.
     """
 
     source: str
@@ -154,7 +181,7 @@ class LoadResult:
     sessions: pd.DataFrame
     quarantine: pd.DataFrame
     report: LoadReport
-    lines: np.ndarray | None = None  # source line (CSV) or 1-based row (frame) of each kept session
+    lines: np.ndarray | None = None  # line where each kept session's record starts (CSV), or 1-based row (frame)
 
     def __iter__(self) -> Iterator:
         return iter((self.sessions, self.quarantine, self.report))
@@ -180,8 +207,24 @@ def _check_path(path: Path) -> None:
 
 
 def _decode(path: Path, raw: bytes, report: LoadReport) -> str:
-    if b"\x00" in raw[:65536]:
-        raise DataContractError(path, "unparseable file: binary content (NUL bytes), not a CSV text file")
+    """Text of a CSV file: UTF-16 (with a byte-order mark, or detected from its NUL pattern),
+    UTF-8 (with or without BOM) or, failing that, Latin-1 (noted). Binary content is refused."""
+    for bom, codec, label in ((b"\xff\xfe", "utf-16-le", "utf-16 (little-endian, with BOM)"),
+                              (b"\xfe\xff", "utf-16-be", "utf-16 (big-endian, with BOM)")):
+        if raw.startswith(bom):
+            return _decode_utf16(path, raw[2:], codec, label, report)
+    sample = raw[:65536]
+    nul = sample.count(0)
+    if nul:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        half = max(len(sample) // 2, 1)
+        if odd >= 0.4 * half and even <= 0.01 * half:
+            return _decode_utf16(path, raw, "utf-16-le", "utf-16 (little-endian, no BOM)", report)
+        if even >= 0.4 * half and odd <= 0.01 * half:
+            return _decode_utf16(path, raw, "utf-16-be", "utf-16 (big-endian, no BOM)", report)
+        if nul > max(1, len(sample) // 100):
+            raise DataContractError(path, f"unparseable file: binary content ({nul:,} NUL bytes in the first "
+                                          f"{len(sample):,} bytes), not a CSV text file")
     try:
         text = raw.decode("utf-8-sig")
         report.encoding = "utf-8 with BOM" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
@@ -194,28 +237,77 @@ def _decode(path: Path, raw: bytes, report: LoadReport) -> str:
     return text
 
 
-def _read_csv_records(path: Path, text: str, sep: str, report: LoadReport) -> tuple[list[str], list[list[str]], list[int]]:
-    """Split CSV text into header, records and their 1-based line numbers."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+def _decode_utf16(path: Path, raw: bytes, codec: str, label: str, report: LoadReport) -> str:
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise DataContractError(path, f"the file looks like {label} text but is not valid {codec.upper()} "
+                                      f"(bad bytes at offset {exc.start}); save it as UTF-8") from None
+    report.encoding = label
+    report.notes.append(f"file is {label}; decoded as such (UTF-8 is the expected encoding)")
+    return text.removeprefix("\ufeff")
+
+
+#: A file with more broken (unparseable) CSV records than this is refused as a whole.
+MAX_BROKEN_RECORDS = 100
+BROKEN_QUOTING = "row shape: broken quoting (unclosed or stray quote), not a CSV record"
+
+
+def _read_csv_records(
+    path: Path, text: str, sep: str, report: LoadReport
+) -> tuple[list[str], list[list[str]], list[int], dict[int, str]]:
+    """Split CSV text into header, records, the 1-based line where each record starts, and the
+    records that are not valid CSV (index -> reason).
+
+    A record the CSV reader cannot parse (an unclosed quote swallows the rest of the file; a
+    stray quote breaks a field) is kept as one broken record of its first physical line, and
+    reading resumes on the next line; more than :data:`MAX_BROKEN_RECORDS` of them refuse the file.
+    """
     header: list[str] | None = None
     records: list[list[str]] = []
     lines: list[int] = []
+    broken: dict[int, str] = {}
     blank = 0
-    try:
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                blank += 1
-                continue
+    base = 0  # physical lines before the part of the text being read
+    pending = text
+    while True:
+        reader = csv.reader(io.StringIO(pending, newline=""), delimiter=sep, strict=True)
+        consumed = 0  # physical lines read before the current record
+        try:
+            for row in reader:
+                start = base + consumed + 1
+                consumed = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    blank += 1
+                    continue
+                if header is None:
+                    header = row
+                    continue
+                records.append(row)
+                lines.append(start)
+            break
+        except csv.Error as exc:
+            line_no = base + consumed + 1
+            physical = io.StringIO(pending, newline="").readlines()
             if header is None:
-                header = row
-                continue
-            records.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise DataContractError(path, f"unparseable CSV near line {reader.line_num}: {exc}") from None
+                raise DataContractError(path, f"unparseable CSV header on line {line_no}: {exc}") from None
+            if len(broken) >= MAX_BROKEN_RECORDS:
+                raise DataContractError(path, f"unparseable CSV: more than {MAX_BROKEN_RECORDS} broken records "
+                                              f"(the last on line {line_no}: {exc})") from None
+            first = physical[consumed].rstrip("\r\n") if consumed < len(physical) else ""
+            broken[len(records)] = BROKEN_QUOTING
+            records.append([first])
+            lines.append(line_no)
+            if len(broken) <= 5:
+                report.notes.append(f"line {line_no} is not valid CSV ({exc}); that line was quarantined and "
+                                    "reading resumed on the next line")
+            pending = "".join(physical[consumed + 1:])
+            base = line_no
     if header is None:
         raise DataContractError(path, "file is empty (no header line)")
-    if blank and header is not None:
+    if len(broken) > 5:
+        report.notes.append(f"{len(broken):,} lines in all were not valid CSV (quarantined)")
+    if blank:
         report.blank_lines = blank
     if len(header) == 1 and len(COLUMNS) > 1:
         for delim, name in _OTHER_DELIMITERS.items():
@@ -225,30 +317,34 @@ def _read_csv_records(path: Path, text: str, sep: str, report: LoadReport) -> tu
                     f"the header has one column but looks {name}-delimited; "
                     f"expected comma-separated values (pass sep={delim!r} / --sep to read it)",
                 )
-    return header, records, lines
+    return header, records, lines, broken
 
 
-def _read_csv(path: Path, sep: str, report: LoadReport) -> tuple[pd.DataFrame, np.ndarray, list[str | None]]:
+def _read_csv(path: Path, sep: str, report: LoadReport) -> tuple[pd.DataFrame, np.ndarray, list[str | None], bool]:
     raw = path.read_bytes()
     report.sha256 = hashlib.sha256(raw).hexdigest()
     if raw.startswith(b"PAR1"):
         raise DataContractError(path, "unparseable file: this is Parquet data; give it a .parquet suffix")
     text = _decode(path, raw, report)
-    header, records, lines = _read_csv_records(path, text, sep, report)
+    if not text or text.isspace():
+        raise DataContractError(path, "file is empty (only blank characters)")
+    header, records, lines, broken = _read_csv_records(path, text, sep, report)
     mapping = _map_header(path, header, report)
     width = len(header)
-    wrong_width = [i for i, r in enumerate(records) if len(r) != width]
     shape_reason: list[str | None] = [None] * len(records)
-    for i in wrong_width:
-        shape_reason[i] = f"row shape: expected {width} fields, found {len(records[i])}"
-        records[i] = (records[i] + [""] * width)[:width]
+    for i, r in enumerate(records):
+        if len(r) != width:
+            shape_reason[i] = broken.get(i) or f"row shape: expected {width} fields, found {len(r)}"
+            records[i] = (r + [""] * width)[:width]
+        elif i in broken:
+            shape_reason[i] = broken[i]
     frame = pd.DataFrame(records, columns=list(range(width)), dtype=object) if records else pd.DataFrame(
         columns=list(range(width)), dtype=object
     )
     frame = frame.rename(columns=dict(enumerate(header)))
     frame = frame.iloc[:, [header.index(orig) for orig in mapping]]
     frame.columns = [mapping[orig] for orig in mapping]
-    return frame, np.asarray(lines, dtype=np.int64), shape_reason
+    return frame, np.asarray(lines, dtype=np.int64), shape_reason, "\x00" in text
 
 
 def _read_parquet(path: Path, report: LoadReport) -> tuple[pd.DataFrame, np.ndarray, list[str | None]]:
@@ -256,11 +352,11 @@ def _read_parquet(path: Path, report: LoadReport) -> tuple[pd.DataFrame, np.ndar
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise DataContractError(path, f"unparseable Parquet file: {exc}") from None
+        raise DataContractError(path, f"unparseable Parquet file: {' '.join(str(exc).split())}") from None
     header = [str(c) for c in frame.columns]
     frame.columns = header
     mapping = _map_header(path, header, report)
-    frame = frame[list(mapping)].rename(columns=mapping).astype(object)
+    frame = frame[list(mapping)].rename(columns=mapping)
     frame = frame.reset_index(drop=True)
     return frame, np.arange(1, len(frame) + 1, dtype=np.int64), [None] * len(frame)
 
@@ -298,6 +394,17 @@ def _map_header(source: object, header: list[str], report: LoadReport) -> dict[s
 
 
 # -------------------------------------------------------------------------------- validation
+#: ``infer_dtype`` kinds of an object column that hold only single values (no per-cell check).
+_SCALAR_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean", "datetime",
+                           "datetime64", "date", "decimal"})
+_INT_TEXT = re.compile(r"[+-]?\d+")
+#: A trailing time-zone designator of an ISO 8601 date-time: ``Z``, ``+05:00``, ``+0500``, ``-03``.
+_OFFSET = re.compile(r"(?<=\d)\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$")
+_OFFSET_AFTER_TIME = r"[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$"
+_EARLIEST = pd.Timestamp(EARLIEST_TIMESTAMP)
+_LATEST = pd.Timestamp(LATEST_TIMESTAMP)
+
+
 def _null_mask(s: pd.Series) -> np.ndarray:
     mask = s.isna().to_numpy()
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
@@ -306,64 +413,324 @@ def _null_mask(s: pd.Series) -> np.ndarray:
 
 
 def _strip(s: pd.Series) -> pd.Series:
-    """Trim blanks of string cells (vectorised); other cells are left as they are."""
+    """Trim blanks of string cells; other cells are left as they are. Each distinct string is
+    trimmed once (most columns repeat a few values), so this is fast on large files."""
     obj = s.astype(object)
     kind = pd.api.types.infer_dtype(obj, skipna=True)
     if kind in ("string", "empty"):
-        return obj.str.strip().astype(object)
+        codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+        trimmed = np.array([u.strip() for u in uniques] + [None], dtype=object)
+        out = trimmed[codes]  # code -1 (a missing cell) picks the trailing None
+        missing = codes < 0
+        if missing.any():
+            out[missing] = obj.to_numpy()[missing]
+        return pd.Series(out, index=s.index, dtype=object)
     if kind.startswith("mixed"):
         return obj.map(lambda v: v.strip() if isinstance(v, str) else v)
     return obj
 
 
-def _validate_column(col: Column, s: pd.Series, reasons: np.ndarray) -> pd.Series:
+def _plain_dtype(s: pd.Series) -> pd.Series:
+    """Categorical, Arrow, sparse and other extension columns as plain object/numpy columns."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.ArrowDtype) and dtype.kind == "M":  # Arrow timestamps keep their zone
+        tz = getattr(dtype.pyarrow_dtype, "tz", None)
+        return s.astype(pd.DatetimeTZDtype("us", tz) if tz else "datetime64[us]")
+    if isinstance(dtype, (pd.CategoricalDtype, pd.ArrowDtype, pd.SparseDtype, pd.IntervalDtype, pd.PeriodDtype)):
+        return s.astype(object)
+    return s
+
+
+def _is_single_value(v: object) -> bool:
+    if v is None or isinstance(v, (str, bool, int, float, Decimal, dt.date, dt.time)):
+        return True
+    return isinstance(v, np.generic) and not isinstance(v, (np.bytes_, np.void))
+
+
+def _cell_type(v: object) -> str:
+    if isinstance(v, (bytes, bytearray, memoryview, np.bytes_)):
+        return "bytes"
+    if isinstance(v, dict):
+        return "a dict"
+    if isinstance(v, (list, tuple, set, frozenset, np.ndarray, pd.Series)):
+        return "a list"
+    return f"a {type(v).__name__}"
+
+
+def _cell_problems(col: Column, s: pd.Series, reasons: np.ndarray, scan_nul: bool) -> pd.Series:
+    """Flag cells that are not single values, or that hold a NUL character; return ``s`` with
+    non-single values replaced by None (so the parsers below see only scalars)."""
+    if s.dtype == object:
+        values = s.to_numpy()
+        if pd.api.types.infer_dtype(values, skipna=True) not in _SCALAR_KINDS:
+            single = np.fromiter((_is_single_value(v) for v in values), dtype=bool, count=len(values))
+            if not single.all():
+                for i in np.flatnonzero(~single):
+                    if reasons[i] is None:
+                        reasons[i] = f"{col.name}: {_cell_type(values[i])}, not a single value"
+                values = values.copy()
+                values[~single] = None
+                s = pd.Series(values, index=s.index, dtype=object)
+        if scan_nul:
+            strings = [v for v in values if isinstance(v, str)]
+            if "\x00" in "".join(strings):
+                nul = np.fromiter((isinstance(v, str) and "\x00" in v for v in values), dtype=bool,
+                                  count=len(values))
+                hit = nul & (reasons == None)
+                reasons[hit] = f"{col.name}: contains a NUL character"
+    elif scan_nul and pd.api.types.is_string_dtype(s.dtype):
+        nul = s.str.contains("\x00", regex=False, na=False).to_numpy(dtype=bool)
+        hit = nul & (reasons == None)
+        reasons[hit] = f"{col.name}: contains a NUL character"
+    return s
+
+
+def _show(value: object) -> str:
+    text = str(value).strip()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _exact_whole(value: object) -> tuple[int | None, str | None]:
+    """The exact integer a cell holds, or what is wrong with it (never through a float for text)."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value), None
+    if isinstance(value, (int, np.integer)):
+        return int(value), None
+    if isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            return None, "not finite"
+        if not float(value).is_integer():
+            return None, "not a whole number"
+        return int(value), None
+    if isinstance(value, Decimal):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        return None, "not a number"
+    if not text.isascii() or "_" in text:
+        return None, "not a number"
+    if _INT_TEXT.fullmatch(text):
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) > 19:  # far outside int64; do not build a huge integer
+            return None, "range"
+        return int(text), None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None, "not a number"
+    if not number.is_finite():
+        return None, "not finite"
+    if number.adjusted() > 19:
+        return (None, "range") if number == number.to_integral_value() else (None, "not a whole number")
+    if number != number.to_integral_value():
+        return None, "not a whole number"
+    return int(number), None
+
+
+def _flag_into(reasons: np.ndarray, mask: np.ndarray, text: str) -> None:
+    hit = mask & (reasons == None)
+    reasons[hit] = text
+
+
+def _parse_whole(col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarray) -> np.ndarray:
+    """int64 values of an ``int``/``flag`` column (0 where a cell is missing or invalid)."""
+    n = len(s)
+    values = np.zeros(n, dtype=np.int64)
+    bad = np.zeros(n, dtype=bool)
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        if col.kind == "flag":
+            values[~null] = s[~null].astype(np.int64).to_numpy()
+        else:
+            bad = ~null
+            _flag_into(reasons, bad, f"{col.name}: not a number (true/false)")
+    elif pd.api.types.is_signed_integer_dtype(dtype):
+        values[~null] = s[~null].to_numpy(dtype=np.int64)
+    elif pd.api.types.is_unsigned_integer_dtype(dtype):
+        raw = s[~null].to_numpy(dtype=np.uint64)
+        big = raw > np.uint64(INT64_MAX)
+        pos = np.flatnonzero(~null)
+        for i in pos[big]:
+            if reasons[i] is None:
+                reasons[i] = f"{col.name}: {_show(s.iloc[i])} is outside int64"
+        bad[pos[big]] = True
+        values[pos[~big]] = raw[~big].astype(np.int64)
+    elif pd.api.types.is_float_dtype(dtype):
+        arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            infinite = ~null & ~np.isfinite(arr)
+            fraction = ~null & ~infinite & (arr != np.floor(arr))
+            outside = ~null & ~infinite & ~fraction & ((arr < -(2.0**63)) | (arr >= 2.0**63))
+        _flag_into(reasons, infinite, f"{col.name}: not finite")
+        _flag_into(reasons, fraction, f"{col.name}: not a whole number")
+        for i in np.flatnonzero(outside):
+            if reasons[i] is None:
+                reasons[i] = f"{col.name}: {_show(arr[i])} is outside int64"
+        bad = infinite | fraction | outside
+        ok = ~null & ~bad
+        values[ok] = arr[ok].astype(np.int64)
+    else:
+        obj = s.astype(object)
+        pos = np.flatnonzero(~null)
+        if pd.api.types.infer_dtype(obj.iloc[pos], skipna=True) not in ("string", "empty", "integer", "floating",
+                                                                          "mixed-integer-float", "decimal"):
+            # True == 1 for hashing, so true/false cells are taken out before factorizing.
+            is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in obj.iloc[pos]), dtype=bool,
+                                  count=len(pos))
+            if is_bool.any():
+                where = pos[is_bool]
+                if col.kind == "flag":
+                    values[where] = [int(v) for v in obj.iloc[where]]
+                else:
+                    bad[where] = True
+                    _flag_into(reasons, np.isin(np.arange(n), where), f"{col.name}: not a number (true/false)")
+                pos = pos[~is_bool]
+        codes, uniques = pd.factorize(obj.iloc[pos], use_na_sentinel=True)
+        parsed = [_exact_whole(u) for u in uniques]
+        u_val = np.array([(v if v is not None and INT64_MIN <= v <= INT64_MAX else 0) for v, _ in parsed],
+                         dtype=np.int64)
+        u_err = np.array([(e if e is not None else ("range" if not INT64_MIN <= v <= INT64_MAX else None))
+                          for v, e in parsed], dtype=object)
+        if len(pos):
+            values[pos] = u_val[codes]
+            errs = u_err[codes]
+            for i, err in zip(pos[errs != None], errs[errs != None]):
+                bad[i] = True
+                if reasons[i] is None:
+                    reasons[i] = (f"{col.name}: {_show(obj.iloc[i])} is outside int64" if err == "range"
+                                  else f"{col.name}: {err}")
+    ok = ~null & ~bad
+    out = np.zeros(n, dtype=bool)
+    if col.kind == "flag":
+        out |= ok & ~np.isin(values, (0, 1))
+    if col.minimum is not None:
+        out |= ok & ((values <= col.minimum) if col.min_exclusive else (values < col.minimum))
+    if col.maximum is not None:
+        out |= ok & (values > col.maximum)
+    _flag_into(reasons, out, f"{col.name}: out of domain ({col.domain_text()})")
+    return values
+
+
+def _parse_float(col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarray) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_complex_dtype(s.dtype):
+        arr = np.full(len(s), np.nan)
+        bad = ~null
+        _flag_into(reasons, bad, f"{col.name}: not a number ({'true/false' if s.dtype.kind == 'b' else 'complex'})")
+    elif pd.api.types.is_numeric_dtype(s.dtype):
+        arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.zeros(len(s), dtype=bool)
+    else:
+        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty", "floating", "integer",
+                                                             "mixed-integer-float", "decimal"):
+            odd = np.fromiter((isinstance(v, (bool, np.bool_, complex, np.complexfloating)) for v in s.to_numpy()),
+                              dtype=bool, count=len(s))
+            _flag_into(reasons, odd, f"{col.name}: not a number")
+            s = s.astype(object).where(~odd, None)
+        arr = pd.to_numeric(s.astype(object).where(~null, np.nan), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan)
+        bad = (~null) & np.isnan(arr)
+        _flag_into(reasons, bad, f"{col.name}: not a number")
+    finite = np.isfinite(arr)
+    _flag_into(reasons, (~null) & (~bad) & ~finite, f"{col.name}: not finite")
+    with np.errstate(invalid="ignore"):
+        out = np.zeros(arr.shape, dtype=bool)
+        if col.minimum is not None:
+            out |= finite & ((arr <= col.minimum) if col.min_exclusive else (arr < col.minimum))
+        if col.maximum is not None:
+            out |= finite & (arr > col.maximum)
+    _flag_into(reasons, out, f"{col.name}: out of domain ({col.domain_text()})")
+    return arr
+
+
+def _canonical_offset(text: str) -> str:
+    if text in ("Z", "z"):
+        return "+00:00"
+    sign, digits = text[0], text[1:].replace(":", "")
+    return f"{sign}{digits[:2]}:{(digits[2:] or '00')}"
+
+
+def _parse_timestamps(col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarray,
+                      report: LoadReport) -> pd.Series:
+    """Naive ``datetime64[us]`` values of a timestamp column, under the time-zone rule.
+
+    The rule: the contract's timestamps are local times without a zone. A value that carries an
+    offset (``+05:00``, ``Z``) is read on that offset's clock (the offset is dropped, the wall
+    clock kept) when every value of the column carries the same offset; otherwise the values with
+    an offset are quarantined, because there is no one local clock to read them on. A
+    time-zone-aware column (Parquet, DataFrame) has one zone: it is read on that zone's clock.
+    """
+    name = col.name
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        tz = getattr(s.dt, "tz", None)
+        parsed = s
+        if tz is not None:
+            parsed = s.dt.tz_localize(None)
+            report.notes.append(f"{name}: time-zone-aware column ({tz}); read as local time on that clock "
+                                "(the zone is dropped, the wall-clock time kept; not converted to UTC)")
+    else:
+        obj = s.astype(object).where(~null, None)
+        if pd.api.types.infer_dtype(obj, skipna=True) not in ("string", "empty"):
+            obj = obj.map(lambda v: v if v is None or isinstance(v, str) else
+                          (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else
+                           v.isoformat() if isinstance(v, dt.date) else str(v)))
+        text = _strip(obj)
+        try:
+            parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            mixed = False
+        except ValueError:  # "Mixed timezones detected": some values carry an offset
+            parsed, mixed = None, True
+        if mixed or getattr(parsed.dt, "tz", None) is not None:
+            as_text = text.where(~null, None).astype(object)
+            offsets = as_text.str.extract(_OFFSET_AFTER_TIME, expand=False)
+            has_offset = offsets.notna().to_numpy()
+            canonical = offsets[has_offset].map(_canonical_offset)
+            distinct = sorted(set(canonical))
+            bare = as_text.copy()
+            bare[has_offset] = as_text[has_offset].str.replace(_OFFSET.pattern, "", regex=True)
+            parsed = pd.to_datetime(bare, errors="coerce", format="ISO8601")
+            naive_values = int(((~null) & ~has_offset & parsed.notna().to_numpy()).sum())
+            if naive_values == 0 and len(distinct) == 1:
+                report.notes.append(f"{name}: every value carries the offset {distinct[0]}; read as local time "
+                                    "on that clock (the offset is dropped, the wall-clock time kept)")
+            else:
+                why = (f"values without an offset and {len(distinct)} offset(s) ({', '.join(distinct)})"
+                       if naive_values else f"{len(distinct)} different offsets ({', '.join(distinct)})")
+                for off in distinct:
+                    _flag_into(reasons, has_offset & (canonical.reindex(s.index).to_numpy() == off),
+                               f"{name}: time-zone offset {off} in a column that does not share one offset")
+                report.notes.append(f"{name}: the column mixes {why}; the {int(has_offset.sum()):,} value(s) with "
+                                    "an offset were quarantined (one local clock is required)")
+    if getattr(parsed.dt, "tz", None) is not None:  # pragma: no cover - handled above
+        parsed = parsed.dt.tz_localize(None)
+    _flag_into(reasons, (~null) & parsed.isna().to_numpy(), f"{name}: not a date-time")
+    outside = (~null & parsed.notna() & ((parsed < _EARLIEST) | (parsed > _LATEST))).to_numpy(dtype=bool)
+    _flag_into(reasons, outside, f"{name}: outside the plausible window ({EARLIEST_TIMESTAMP[:10]} to "
+                                 f"{LATEST_TIMESTAMP[:10]})")
+    return parsed
+
+
+def _validate_column(col: Column, s: pd.Series, reasons: np.ndarray, report: LoadReport | None = None,
+                     scan_nul: bool = True) -> pd.Series:
     """Parse one column, write the first failing reason into ``reasons``; return parsed values."""
-
-    def flag(mask: np.ndarray, text: str) -> None:
-        hit = mask & (reasons == None)  # noqa: E711 - elementwise on an object array
-        reasons[hit] = text
-
+    report = report if report is not None else LoadReport(source="<column>", file_format="dataframe")
+    s = _cell_problems(col, _plain_dtype(s), reasons, scan_nul)
     null = _null_mask(s)
     if not col.nullable:
-        flag(null, f"{col.name}: missing value")
-
-    if col.is_numeric:
-        values = pd.to_numeric(s.where(~null, np.nan), errors="coerce").astype(float)
-        bad = (~null) & values.isna().to_numpy()
-        flag(bad, f"{col.name}: not a number")
-        arr = values.to_numpy()
-        finite = np.isfinite(arr)
-        flag((~null) & (~bad) & ~finite, f"{col.name}: not finite")
-        with np.errstate(invalid="ignore"):
-            if col.kind in ("int", "flag"):
-                flag(finite & (arr != np.round(arr)), f"{col.name}: not a whole number")
-            out = np.zeros(arr.shape, dtype=bool)
-            if col.kind == "flag":
-                out |= finite & ~np.isin(arr, (0.0, 1.0))
-            if col.minimum is not None:
-                out |= finite & ((arr <= col.minimum) if col.min_exclusive else (arr < col.minimum))
-            if col.maximum is not None:
-                out |= finite & (arr > col.maximum)
-        flag(out, f"{col.name}: out of domain ({col.domain_text()})")
-        return values
-
+        _flag_into(reasons, null, f"{col.name}: missing value")
+    if col.kind in ("int", "flag"):
+        return pd.Series(_parse_whole(col, s, null, reasons), index=s.index)
+    if col.kind == "float":
+        return pd.Series(_parse_float(col, s, null, reasons), index=s.index)
     if col.kind == "timestamp":
-        raw = s.where(~null, None)
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            parsed = s
-        else:
-            parsed = pd.to_datetime(_strip(raw), errors="coerce", format="ISO8601")
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert(None)
-        flag((~null) & parsed.isna().to_numpy(), f"{col.name}: not a date-time")
-        return parsed
-
+        return _parse_timestamps(col, s, null, reasons, report)
     obj = s.astype(object).where(~null, None)
     if pd.api.types.infer_dtype(obj, skipna=True) not in ("string", "empty"):
         obj = obj.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     text = _strip(obj)
     if col.levels is not None:
-        flag((~null) & ~text.isin(col.levels).to_numpy(), f"{col.name}: out of domain ({col.domain_text()})")
+        _flag_into(reasons, (~null) & ~text.isin(col.levels).to_numpy(),
+                   f"{col.name}: out of domain ({col.domain_text()})")
     return text
 
 
@@ -382,8 +749,26 @@ def _finalize_types(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).reset_index(drop=True)
 
 
+#: Funnel rules on the parsed flags: (mask function, reason); see schema.CROSS_FIELD_RULES.
+_FUNNEL_RULES = (
+    (lambda cart, abandoned, bought: (abandoned == 1) & (cart == 0), "abandoned_cart = 1 but add_to_cart = 0"),
+    (lambda cart, abandoned, bought: (bought == 1) & (cart == 0), "purchase_decision = 1 but add_to_cart = 0"),
+    (lambda cart, abandoned, bought: (abandoned == 1) & (bought == 1), "abandoned_cart = 1 and purchase_decision = 1"),
+)
+
+
+def _reason_key(reason: str) -> str:
+    """The report's group of a quarantine reason (reasons that quote a value or a line are grouped)."""
+    if reason.startswith("duplicate of line"):
+        return "duplicate row"
+    if reason.endswith(" is outside int64"):
+        return reason.split(":", 1)[0] + ": whole number outside int64"
+    return reason
+
+
 def _validate(
-    source: str, frame: pd.DataFrame, lines: np.ndarray, shape_reason: list[str | None], report: LoadReport
+    source: str, frame: pd.DataFrame, lines: np.ndarray, shape_reason: list[str | None], report: LoadReport,
+    *, scan_nul: bool = True,
 ) -> LoadResult:
     n = len(frame)
     report.rows_in = n
@@ -392,12 +777,13 @@ def _validate(
         raise DataContractError(source, "no data rows (the file has a header only)")
     parsed = {}
     for col in COLUMNS:
-        parsed[col.name] = _validate_column(col, frame[col.name], reasons)
+        parsed[col.name] = _validate_column(col, frame[col.name], reasons, report, scan_nul)
 
-    # Cross-field rule: a cart cannot be abandoned if nothing was added to it.
-    cart, abandoned = parsed["add_to_cart"].to_numpy(), parsed["abandoned_cart"].to_numpy()
-    hit = (abandoned == 1) & (cart == 0) & (reasons == None)  # noqa: E711
-    reasons[hit] = "abandoned_cart = 1 but add_to_cart = 0"
+    # Funnel rules: a cart cannot be abandoned if nothing was added to it, nothing is bought
+    # without a cart, and a cart is either abandoned or bought.
+    flags = [parsed[c].to_numpy() for c in ("add_to_cart", "abandoned_cart", "purchase_decision")]
+    for rule, text in _FUNNEL_RULES:
+        _flag_into(reasons, rule(*flags), text)
 
     # Exact duplicates on all contract columns: quarantine all but the first occurrence.
     # Compared on parsed values, so "1" and "1.0" are the same price.
@@ -405,10 +791,10 @@ def _validate(
     first_pos = pd.Series(np.arange(n)).groupby(row_hash, sort=False).transform("min").to_numpy()
     dup = first_pos != np.arange(n)
     report.duplicate_rows = int(dup.sum())
-    dup_free = dup & (reasons == None)  # noqa: E711
+    dup_free = dup & (reasons == None)
     reasons[dup_free] = [f"duplicate of line {lines[p]}" for p in first_pos[dup_free]]
 
-    bad = reasons != None  # noqa: E711
+    bad = reasons != None
     quarantine = frame.loc[bad].copy()
     quarantine.insert(0, "line", lines[bad])
     quarantine["reason"] = reasons[bad]
@@ -417,7 +803,7 @@ def _validate(
     kept = pd.DataFrame({c: parsed[c][~bad] for c in COLUMN_NAMES})
     report.rows_kept = int((~bad).sum())
     report.rows_quarantined = int(bad.sum())
-    counts = Counter("duplicate row" if r.startswith("duplicate of line") else r for r in reasons[bad])
+    counts = Counter(_reason_key(r) for r in reasons[bad])
     report.quarantine_reasons = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     if report.rows_kept == 0:
         top = next(iter(report.quarantine_reasons), "unknown")
@@ -440,10 +826,10 @@ def load_sessions(path: str | os.PathLike, *, sep: str = ",") -> LoadResult:
     Parameters
     ----------
     path : str or path-like
-        A ``.csv`` file (UTF-8, with or without BOM; Latin-1 is accepted and noted) or a
-        ``.parquet`` / ``.pq`` file.
+        A ``.csv`` file (UTF-8, with or without BOM; UTF-16 and Latin-1 are accepted and noted)
+        or a ``.parquet`` / ``.pq`` file.
     sep : str, default ","
-        CSV delimiter.
+        CSV delimiter: one character, not a quote, a line break or NUL.
 
     Returns
     -------
@@ -463,13 +849,17 @@ def load_sessions(path: str | os.PathLike, *, sep: str = ",") -> LoadResult:
     """
     path = Path(path)
     _check_path(path)
+    problem = sep_problem(sep)
+    if problem:
+        raise DataContractError(path, problem)
     is_parquet = path.suffix.lower() in _PARQUET_SUFFIXES
     report = LoadReport(source=str(path), file_format="parquet" if is_parquet else "csv")
     if is_parquet:
         frame, lines, shape_reason = _read_parquet(path, report)
+        has_nul = True
     else:
-        frame, lines, shape_reason = _read_csv(path, sep, report)
-    return _validate(str(path), frame, lines, shape_reason, report)
+        frame, lines, shape_reason, has_nul = _read_csv(path, sep, report)
+    return _validate(str(path), frame, lines, shape_reason, report, scan_nul=has_nul)
 
 
 def validate_sessions(frame: pd.DataFrame, source: str = "<frame>") -> LoadResult:
@@ -482,8 +872,48 @@ def validate_sessions(frame: pd.DataFrame, source: str = "<frame>") -> LoadResul
     mapping = _map_header(source, header, report)
     data = frame.copy()
     data.columns = header
-    data = data[list(mapping)].rename(columns=mapping).astype(object).reset_index(drop=True)
+    data = data[list(mapping)].rename(columns=mapping).reset_index(drop=True)
     return _validate(source, data, np.arange(1, len(data) + 1, dtype=np.int64), [None] * len(data), report)
+
+
+def sep_problem(sep: object) -> str | None:
+    """Why ``sep`` cannot be a CSV delimiter (one character, not a quote, line break or NUL), or None."""
+    if not isinstance(sep, str) or len(sep) != 1:
+        return f"the delimiter must be exactly one character, got {sep!r}"
+    if sep in "\"\r\n\x00":
+        return f"the delimiter cannot be {sep!r} (a quote, line break or NUL)"
+    return None
+
+
+# ----------------------------------------------------------------------------------- outputs
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` safe to open in a spreadsheet: text cells that start with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return get a leading single quote (OWASP's advice
+    against CSV injection), so ``=cmd|' /C calc'!A0`` is shown as text, not run.
+
+    Only text cells change: numeric columns are left alone, and a text cell that is a plain
+    number (``-5.00``, ``+3``, ``-1e3``, as in the raw values of a quarantine) stays as it is.
+    Column names are escaped the same way.
+    """
+    out = frame.copy()
+    for name in out.columns:
+        s = out[name]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        obj = s.astype(object)
+        starts = obj.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_PREFIXES and v[:1] != ""
+                         and not _PLAIN_NUMBER.fullmatch(v)).to_numpy(dtype=bool)
+        if starts.any():
+            obj = obj.copy()
+            obj[starts] = "'" + obj[starts].astype(str)
+            out[name] = obj
+    out.columns = [("'" + c) if isinstance(c, str) and c[:1] in FORMULA_PREFIXES else c for c in out.columns]
+    return out
 
 
 # ------------------------------------------------------------------------------------ Kaggle

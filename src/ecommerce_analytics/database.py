@@ -30,6 +30,8 @@ __all__ = [
     "get_query",
     "run_query",
     "run_all",
+    "DatabaseFileError",
+    "check_database_file",
 ]
 
 _INDEXES = {
@@ -41,6 +43,46 @@ _TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 class QueryError(LookupError):
     """An unknown query name, or a query file without its header."""
+
+
+class DatabaseFileError(ValueError):
+    """A database path that is not a SQLite database (or that a query may not touch).
+    ``str(err)`` is one line naming the file."""
+
+
+#: The first 16 bytes of every SQLite 3 database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: What a query of the library may do on a connection from :func:`connect`: read and compute.
+_ALLOWED_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
+                              getattr(sqlite3, "SQLITE_RECURSIVE", 33)})
+_DENIED_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"})
+
+
+def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db_name: str | None,
+                          trigger: str | None) -> int:
+    """sqlite3 authorizer: allow reading and computing; deny ATTACH, DETACH, PRAGMA, writes,
+    schema changes, transactions and extension loading."""
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK if action in _ALLOWED_ACTIONS else sqlite3.SQLITE_DENY
+
+
+def check_database_file(path: str | os.PathLike) -> Path:
+    """``path`` if it is an existing SQLite database file; a one-line error otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: database not found (build it with `ecommerce-analytics build-db`)")
+    if path.is_dir():
+        raise DatabaseFileError(f"{path}: is a directory, not a SQLite database")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    if head != SQLITE_HEADER:
+        what = "an empty file" if not head else "not a SQLite database (wrong file header)"
+        raise DatabaseFileError(f"{path}: {what}")
+    return path
 
 
 @dataclass(frozen=True)
@@ -152,11 +194,18 @@ def build_database(
 
 
 def connect(path: str | os.PathLike = paths.DEFAULT_DATABASE) -> sqlite3.Connection:
-    """Open an existing database read-only; a clear error if it is not there."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: database not found (build it with `ecommerce-analytics build-db`)")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    """Open an existing database read-only, for queries only.
+
+    The file is named by a ``file:`` URI built with :meth:`pathlib.Path.as_uri`, so ``?``, ``%``
+    and ``#`` in the path are part of the file name (never URI parameters), and ``mode=ro``
+    always applies. An authorizer lets statements read and compute only: ``ATTACH`` (which
+    could create files), ``PRAGMA``, writes and schema changes are denied. A missing file, a
+    directory or a file that is not a SQLite database is a clear one-line error.
+    """
+    path = check_database_file(path)
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    conn.set_authorizer(_read_only_authorizer)
+    return conn
 
 
 _HEADER = re.compile(r"^\s*--\s?(.*)$")
@@ -207,6 +256,11 @@ def run_query(db: sqlite3.Connection | str | os.PathLike, name: str | int | Quer
     conn, owned = _as_connection(db)
     try:
         return pd.read_sql_query(query.sql, conn)
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        if "not authorized" in str(exc) or "authorization denied" in str(exc):
+            raise QueryError(f"{query.name}: not allowed on a read-only query connection "
+                             "(statements may only read)") from None
+        raise
     finally:
         if owned:
             conn.close()

@@ -17,9 +17,11 @@ purchase_decision``), so it is never a feature; :func:`leakage_audit` finds such
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
+import pickle
 import platform
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,7 +32,9 @@ import numpy as np
 import pandas as pd
 import sklearn
 import xgboost
+from joblib.numpy_pickle import NumpyUnpickler
 from scipy import stats
+from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.inspection import permutation_importance
@@ -41,7 +45,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
-from . import __version__, paths
+from . import __version__, paths, precision
+from .config import MODELS_DIR_ENV
 from .metrics import Estimate, proportion
 from .schema import TARGET
 
@@ -77,6 +82,9 @@ __all__ = [
     "model_path",
     "published_model_path",
     "MODELS_DIR_ENV",
+    "MODEL_FORMAT",
+    "ModelFileError",
+    "read_model_card",
 ]
 
 N_JOBS = 2  # the machine's cores; fixed so results do not depend on where they run
@@ -130,7 +138,7 @@ def stage_frame(sessions: pd.DataFrame, stage: Stage) -> pd.DataFrame:
 def funnel_identity(sessions: pd.DataFrame) -> dict[str, int]:
     """Rows where ``purchase_decision == add_to_cart and not abandoned_cart``, and the rest."""
     holds = sessions[TARGET] == ((sessions["add_to_cart"] == 1) & (sessions["abandoned_cart"] == 0)).astype(int)
-    return {"rows": int(len(sessions)), "identity_holds": int(holds.sum()), "identity_fails": int((~holds).sum())}
+    return {"rows": len(sessions), "identity_holds": int(holds.sum()), "identity_fails": int((~holds).sum())}
 
 
 # ------------------------------------------------------------------------------- leakage
@@ -265,7 +273,7 @@ def cross_validate(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, folds: 
     aucs_arr = np.asarray(aucs)
     m = float(aucs_arr.mean())
     half = float(stats.t.ppf(0.975, folds - 1) * aucs_arr.std(ddof=1) / np.sqrt(folds))
-    return CVResult(name, tuple(float(a) for a in aucs), Estimate(m, m - half, m + half, int(len(y)),
+    return CVResult(name, tuple(float(a) for a in aucs), Estimate(m, m - half, m + half, len(y),
                                                                      f"{folds}-fold CV, t-interval over folds"), oof)
 
 
@@ -273,7 +281,7 @@ def _auc_ci(y: np.ndarray, p: np.ndarray) -> Estimate:
     auc, var = _delong_auc_var(y, p[None, :])
     se = float(np.sqrt(var[0, 0]))
     z = stats.norm.ppf(0.975)
-    return Estimate(float(auc[0]), float(max(auc[0] - z * se, 0.0)), float(min(auc[0] + z * se, 1.0)), int(len(y)),
+    return Estimate(float(auc[0]), float(max(auc[0] - z * se, 0.0)), float(min(auc[0] + z * se, 1.0)), len(y),
                     "DeLong")
 
 
@@ -427,20 +435,53 @@ def delong_test(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray) -> dict[str, fl
             "ci_high": diff + z * se, "p_value": p, "method": "DeLong"}
 
 
+#: Upper bound on the shuffled labels held in memory at once (``batch x rows`` cells: 2 MiB as
+#: int8, 16 MiB as the float64 the product with the ranks needs).
+_PERMUTATION_BATCH_CELLS = 1 << 21
+
+
 def auc_permutation_test(y: np.ndarray, p: np.ndarray, *, n_permutations: int = 2000, seed: int = 0) -> dict:
-    """Permutation test of a held-out ROC-AUC against chance: labels are shuffled
-    ``n_permutations`` times; the p-value is (1 + #{AUC_perm >= AUC}) / (1 + n)."""
+    """One-sided permutation test of a held-out ROC-AUC against chance.
+
+    H0: the scores carry no information about the labels; H1: the AUC is **greater** than
+    under H0 (a model worse than chance is not evidence for H1). The labels are shuffled
+    ``n_permutations`` (B) times; the AUC is the Mann-Whitney U of the positives over
+    ``n1 * n0`` (ties count one half, by mid-ranks). The p-value is (b + 1) / (B + 1), with b
+    the shuffles whose AUC is at least the observed one, so it is never 0.
+
+    Memory is bounded: the shuffles are drawn in batches of at most
+    ``_PERMUTATION_BATCH_CELLS`` label cells (about 16 MiB), whatever the number of rows; the draws
+    are the same as drawing all shuffles at once, so the result does not depend on the batch.
+
+    Returns
+    -------
+    dict
+        ``auc``, ``p_value``, ``null_mean``, ``null_p97_5`` (97.5th percentile of the shuffled
+        AUCs), ``n_permutations``, ``alternative`` (``"greater"``) and ``method``.
+    """
+    if n_permutations < 1:
+        raise ValueError(f"n_permutations must be at least 1, got {n_permutations}")
     y = np.asarray(y).astype(int)
     ranks = stats.rankdata(p)
-    n1 = y.sum()
+    n1 = int(y.sum())
     n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        raise ValueError("AUC needs both classes")
     observed = (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
     rng = np.random.default_rng(seed)
-    perms = np.array([rng.permutation(y) for _ in range(n_permutations)])
-    perm_auc = ((perms * ranks).sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+    batch = max(1, _PERMUTATION_BATCH_CELLS // max(len(y), 1))
+    perm_auc = np.empty(n_permutations)
+    labels = y.astype(np.int8)
+    for start in range(0, n_permutations, batch):
+        stop = min(start + batch, n_permutations)
+        perms = np.empty((stop - start, len(y)), dtype=np.int8)
+        for i in range(stop - start):
+            perms[i] = rng.permutation(labels)
+        perm_auc[start:stop] = (perms @ ranks - n1 * (n1 + 1) / 2) / (n1 * n0)
     return {"auc": float(observed), "p_value": float((1 + (perm_auc >= observed).sum()) / (1 + n_permutations)),
             "null_mean": float(perm_auc.mean()), "null_p97_5": float(np.quantile(perm_auc, 0.975)),
-            "n_permutations": n_permutations}
+            "n_permutations": n_permutations, "alternative": "greater",
+            "method": "label permutation, one-sided, p = (b + 1) / (B + 1)"}
 
 
 # ------------------------------------------------------------------ calibration and errors
@@ -553,8 +594,7 @@ def gain_curve(y: np.ndarray, p: np.ndarray, points: int = 20) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- persistence
-#: The pipeline points notebooks at a staging folder for models through this variable.
-MODELS_DIR_ENV = "ECOMMERCE_ANALYTICS_MODELS_DIR"
+# The pipeline points notebooks at a staging folder for models through config.MODELS_DIR_ENV.
 
 
 def published_model_path(stage: str, run: str = "default") -> Path:
@@ -576,38 +616,154 @@ class ModelMismatchError(ValueError):
     """The data does not carry what the model was trained on."""
 
 
+class ModelFileError(ValueError):
+    """A model file or its card is not one the project wrote (or is damaged). One-line message."""
+
+
+#: Model files are joblib pickles read by a restricted unpickler: only the classes and functions
+#: a saved pipeline is made of can be named by the file (see ``project/history/decisions.md``).
+MODEL_FORMAT = "joblib pickle, read with an allow-list of globals; sha256 recorded in the card"
+_ALLOWED_GLOBALS = frozenset({
+    ("builtins", "bytearray"), ("builtins", "bytes"), ("builtins", "slice"), ("builtins", "set"),
+    ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "range"),
+    ("collections", "OrderedDict"), ("copyreg", "_reconstructor"), ("builtins", "object"),
+    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+    ("numpy", "dtype"), ("numpy", "ndarray"),
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
+    ("numpy.random._pickle", "__randomstate_ctor"), ("numpy.random._pickle", "__bit_generator_ctor"),
+    ("numpy.random._pickle", "__generator_ctor"),
+})
+
+
+def _allowed_global(module: str, name: str, obj: object) -> bool:
+    """Whether a pickled model may name ``module.name`` (resolved to ``obj``)."""
+    if (module, name) in _ALLOWED_GLOBALS:
+        return True
+    root = module.split(".", 1)[0]
+    if root == "numpy":
+        # dtypes and scalar types, ufuncs (np.log1p in a FunctionTransformer), bit generators.
+        return (isinstance(obj, type) and (issubclass(obj, (np.generic, np.dtype)) or module.startswith("numpy.random")
+                                           )) or isinstance(obj, np.ufunc)
+    if root == "sklearn":
+        # Estimators and the tree structure of a fitted forest; no functions, no other classes.
+        from sklearn.tree._tree import Tree
+        return isinstance(obj, type) and (issubclass(obj, BaseEstimator) or obj is Tree)
+    if root == "xgboost":
+        return isinstance(obj, type) and (issubclass(obj, (xgboost.XGBModel, xgboost.Booster)))
+    return False
+
+
+class _RestrictedUnpickler(NumpyUnpickler):
+    """joblib's unpickler, refusing any global outside :func:`_allowed_global` before it is used:
+    a crafted file cannot call ``os.system``, ``eval``, ``subprocess`` or any other function."""
+
+    def find_class(self, module: str, name: str):
+        if not isinstance(module, str) or not isinstance(name, str) or "." in name:
+            raise pickle.UnpicklingError(f"refused global {module}.{name}")
+        if (module, name) in _ALLOWED_GLOBALS or module.split(".", 1)[0] in ("numpy", "sklearn", "xgboost"):
+            obj = super().find_class(module, name)
+            if _allowed_global(module, name, obj):
+                return obj
+        raise pickle.UnpicklingError(f"refused global {module}.{name} (not part of a saved model)")
+
+
+def _card_path(path: Path) -> Path:
+    return path.with_suffix(".card.json")
+
+
 def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, Path]:
     """Save a fitted pipeline (joblib) and its model card (JSON beside it, ``<name>.card.json``).
 
     The card records at least ``stage``, ``target``, ``features``, ``numeric``, ``categorical``;
-    this function adds the library versions.
+    this function adds the library versions, the file format and ``model_sha256``, the sha256
+    of the model file (:func:`load_model` refuses a file that does not match it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for key in ("stage", "target", "numeric", "categorical"):
         if key not in card:
             raise ValueError(f"model card lacks {key!r}")
-    card = {**card, "features": list(card["numeric"]) + list(card["categorical"]),
-            "versions": {"ecommerce-analytics": __version__, "python": platform.python_version(),
-                         "scikit-learn": sklearn.__version__, "xgboost": xgboost.__version__}}
     tmp = path.with_suffix(".joblib.tmp")
     joblib.dump(pipeline, tmp)
+    card = {**card, "features": list(card["numeric"]) + list(card["categorical"]),
+            "versions": {"ecommerce-analytics": __version__, "python": platform.python_version(),
+                         "scikit-learn": sklearn.__version__, "xgboost": xgboost.__version__},
+            "model_file": path.name, "model_format": MODEL_FORMAT, "model_sha256": _sha256(tmp)}
     tmp.replace(path)
-    card_path = path.with_suffix(".card.json")
-    card_path.write_text(json.dumps(card, indent=2, sort_keys=True, default=float) + "\n", encoding="utf-8")
+    card_path = _card_path(path)
+    card_tmp = card_path.with_suffix(".json.tmp")
+    # Floats at the committed precision (8 significant digits): the card is the same on every machine.
+    card_tmp.write_text(precision.dumps(card), encoding="utf-8")
+    card_tmp.replace(card_path)
     return path, card_path
 
 
-def load_model(path: str | Path) -> tuple[Pipeline, dict]:
-    """Load a pipeline and its card; clear errors when either is missing."""
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_model_card(path: str | Path) -> dict:
+    """The card of a model file, checked: valid JSON, an object with ``stage``, ``target``,
+    ``features`` and ``model_sha256``. Raises :class:`ModelFileError` (one line) otherwise."""
     path = Path(path)
-    card_path = path.with_suffix(".card.json")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: model file not found (run `make report` to train the models)")
+    card_path = _card_path(path)
     if not card_path.is_file():
         raise FileNotFoundError(f"{card_path}: model card not found beside the model")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    return joblib.load(path), card
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{card_path}: model card is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{card_path}: model card is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(card, dict):
+        raise ModelFileError(f"{card_path}: model card is not a JSON object")
+    missing = [k for k in ("stage", "target", "features", "model_sha256") if k not in card]
+    if missing:
+        hint = " (saved by an older version: run the modeling notebook again)" if missing == ["model_sha256"] else ""
+        raise ModelFileError(f"{card_path}: model card lacks {', '.join(map(repr, missing))}{hint}")
+    if card["stage"] not in STAGES:
+        raise ModelFileError(f"{card_path}: unknown stage {card['stage']!r} (expected browse or cart)")
+    if not isinstance(card["features"], list) or not all(isinstance(f, str) for f in card["features"]):
+        raise ModelFileError(f"{card_path}: 'features' must be a list of column names")
+    sha = card["model_sha256"]
+    if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise ModelFileError(f"{card_path}: 'model_sha256' is not a sha256 hex digest")
+    return card
+
+
+def load_model(path: str | Path) -> tuple[Pipeline, dict]:
+    """Load a pipeline saved by :func:`save_model` and its card.
+
+    Only files the project wrote are loaded: the file's sha256 must equal the card's
+    ``model_sha256``, and the file is read by a restricted unpickler that refuses every global
+    but the estimator classes, numpy types and ufuncs a saved pipeline is made of, so a crafted
+    file cannot run code. Every refusal is a :class:`ModelFileError` with a one-line message;
+    a missing file or card is a ``FileNotFoundError``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: model file not found (run `make report` to train the models)")
+    card = read_model_card(path)
+    digest = _sha256(path)
+    if digest != card["model_sha256"]:
+        raise ModelFileError(f"{path}: sha256 {digest[:12]}... does not match its card ({card['model_sha256'][:12]}...); "
+                             "refusing to load a model file the project did not write")
+    try:
+        with open(path, "rb") as fh:
+            pipeline = _RestrictedUnpickler(str(path), fh, True).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
+            KeyError, MemoryError, OverflowError, UnicodeDecodeError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise ModelFileError(f"{path}: not a model file the project can load ({detail[:200]})") from None
+    if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline, "fit")):
+        raise ModelFileError(f"{path}: holds a {type(pipeline).__name__}, not a fitted model")
+    return pipeline, card
 
 
 def check_features(card: dict, frame: pd.DataFrame) -> None:

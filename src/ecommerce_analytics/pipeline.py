@@ -40,6 +40,7 @@ from .config import (
     RESULTS_DIR_ENV,
     RUN_RESULTS_ENV,
     SIGNIFICANT_DIGITS,
+    SIMULATED,
     STATIC_EXPORT_ENV,
     run_name,
 )
@@ -192,8 +193,8 @@ def execute_notebook(path: Path, config: RunConfig, *, cwd: Path | None = None,
                      timeout: int = CELL_TIMEOUT, staging: Path | None = None) -> nbformat.NotebookNode:
     """Execute one notebook with the run's parameters; outputs are deterministic.
 
-    The kernel's connection file goes into ``staging`` (when given), so nothing of a run is left
-    in the temporary folder once its staging folder is removed.
+    The kernel's connection file and log go into ``staging`` (a temporary folder when not given),
+    so nothing of a run is left in the temporary folder once its staging folder is removed.
 
     Raises
     ------
@@ -207,14 +208,20 @@ def execute_notebook(path: Path, config: RunConfig, *, cwd: Path | None = None,
     nb = nbformat.read(path, as_version=4)
     if not config.is_default:
         _inject_parameters(nb, config)
-    km_options = {"connection_file": str(Path(staging) / "kernel.json")} if staging else {}
-    km = AsyncKernelManager(kernel_name="python3", **km_options)
-    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", record_timing=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                            resources={"metadata": {"path": str(cwd or path.parent)}})
-    # The kernel's own stderr (start-up problems, shutdown chatter after Ctrl-C) goes to a log in
-    # the staging folder; the last lines are quoted if the kernel dies.
-    log_path = Path(staging or tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-")) / "kernel.log"
+    # The kernel's connection file and its own stderr (start-up problems, shutdown chatter after
+    # Ctrl-C) go to the staging folder; the log's last line is quoted if the kernel dies.
+    with contextlib.ExitStack() as stack:
+        folder = Path(staging) if staging else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{os.getpid()}-")))
+        km = AsyncKernelManager(kernel_name="python3", connection_file=str(folder / "kernel.json"))
+        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", record_timing=False,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                                resources={"metadata": {"path": str(cwd or path.parent)}})
+        _run_with_log(client, km, path, folder / "kernel.log")
+    return nb
+
+
+def _run_with_log(client: NotebookClient, km, path: Path, log_path: Path) -> None:
     try:
         with open(log_path, "w", encoding="utf-8") as log:
             _execute_interruptibly(client, km, path.stem, stderr=log)
@@ -222,14 +229,13 @@ def execute_notebook(path: Path, config: RunConfig, *, cwd: Path | None = None,
         tail = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         raise NotebookError(f"{path.name}: the kernel died" + (f": {tail[-1][:200]}" if tail else "")) from None
     except CellExecutionError as exc:
-        index, first = _failing_cell(nb)
+        index, first = _failing_cell(client.nb)
         if getattr(exc, "ename", "") == "KeyboardInterrupt":
             raise ReportInterrupted(path.stem) from None
         name = getattr(exc, "ename", "error")
         value = str(getattr(exc, "evalue", "")).strip().splitlines()
         detail = f"{name}: {value[-1] if value else ''}".strip(": ")
         raise NotebookError(f"{path.name}: code cell {index} ({first}) failed: {detail}") from None
-    return nb
 
 
 class _PlotlyToHTML(Preprocessor):
@@ -399,6 +405,10 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
     selected = notebook_paths(notebooks, Path(notebooks_dir))
     for stale in remove_stale_staging():
         say(f"removed {stale}, left by a run that was killed")
+    if config.source == SIMULATED:  # simulate once; every notebook reads the stored run
+        from .sources import prepare_source
+
+        prepare_source(SIMULATED, n_sessions=config.n_sessions, seed=config.seed)
     from .viz import static_export_available
 
     kernel_env = dict(kernel_env or {})

@@ -48,7 +48,8 @@ def round_float(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
 def round_floats(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     """A copy of a JSON-like structure (dicts, lists, tuples, scalars) with every float rounded.
 
-    Integers, booleans and strings are unchanged; tuples become lists.
+    Integers, booleans and strings are unchanged (numpy scalars become Python ones); tuples
+    become lists.
 
     Examples
     --------
@@ -60,9 +61,11 @@ def round_floats(value: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
     if isinstance(value, (list, tuple)):
         return [round_floats(v, digits) for v in value]
     if isinstance(value, (bool, np.bool_)):
-        return value
+        return bool(value)
     if isinstance(value, (float, np.floating)):
         return round_float(value, digits)
+    if isinstance(value, np.integer):
+        return int(value)
     return value
 
 

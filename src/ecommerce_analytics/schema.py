@@ -30,6 +30,10 @@ __all__ = [
     "normalize_column_name",
     "sqlite_ddl",
     "contract_markdown",
+    "EARLIEST_TIMESTAMP",
+    "INT64_MAX",
+    "INT64_MIN",
+    "LATEST_TIMESTAMP",
 ]
 
 Kind = Literal["id", "text", "category", "float", "int", "flag", "timestamp"]
@@ -44,6 +48,14 @@ GENDERS: tuple[str, ...] = ("Male", "Female", "Other")
 #: so that a shop with a "Toys" category can still use the package.
 CATEGORIES: tuple[str, ...] = ("Books", "Clothing", "Electronics", "Furniture", "Grocery")
 PAYMENT_METHODS: tuple[str, ...] = ("COD", "Credit Card", "Debit Card", "PayPal")
+
+#: The plausible window of a session timestamp (inclusive): e-commerce sessions before 2000 or
+#: after 2049 are typing or unit errors (1677, 1900, 2099, 9999 ...), and are quarantined.
+EARLIEST_TIMESTAMP = "2000-01-01 00:00:00"
+LATEST_TIMESTAMP = "2049-12-31 23:59:59"
+#: Integer columns are stored as int64; a whole number outside this range is quarantined.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -95,26 +107,31 @@ class Column:
             hi = "" if self.maximum is None else f" <= {_fmt(self.maximum)}"
             return f"{lo}{self.name}{hi}"
         if self.kind == "timestamp":
-            return "a date-time (YYYY-MM-DD HH:MM:SS)"
+            return (f"a date-time (YYYY-MM-DD HH:MM:SS) from {EARLIEST_TIMESTAMP[:10]} to {LATEST_TIMESTAMP[:10]}; "
+                    "values with an offset or Z are read on that clock only if all share one offset")
         if self.reference_levels is not None:
             return "text; known levels " + ", ".join(self.reference_levels) + " (others kept and reported)"
         return "text, may be empty" if self.nullable else "non-empty text"
 
 
 def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    if float(x).is_integer():
+        return f"{int(x):,}" if abs(x) >= 1_000 else str(int(x))
+    return str(x)
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("user_id", "id", "Customer identifier (a user may have several sessions)."),
     Column("product_id", "id", "Identifier of the product viewed in the session."),
     Column("category", "category", "Product category.", reference_levels=CATEGORIES),
-    Column("price", "float", "List price of the product, in currency units.", minimum=0.0, min_exclusive=True),
+    Column("price", "float", "List price of the product, in currency units.", minimum=0.0, maximum=1_000_000.0,
+           min_exclusive=True),
     Column("discount_applied", "float", "Discount shown, in percent of the price.", minimum=0.0, maximum=100.0),
     Column("payment_method", "category", "Payment method chosen or preferred.", reference_levels=PAYMENT_METHODS),
     Column("purchase_date", "timestamp", "Session timestamp (local time, no time zone)."),
-    Column("pages_visited", "int", "Pages viewed in the session.", minimum=1),
-    Column("time_spent", "int", "Session duration, in seconds.", minimum=0),
+    Column("pages_visited", "int", "Pages viewed in the session (more than 1,000 is a crawler).", minimum=1,
+           maximum=1_000),
+    Column("time_spent", "int", "Session duration, in seconds (at most one day).", minimum=0, maximum=86_400),
     Column("add_to_cart", "flag", "1 if the product was added to the cart."),
     Column("abandoned_cart", "flag", "1 if the cart was left without a purchase."),
     Column("rating", "int", "Product rating shown, 1 to 5 stars.", minimum=1, maximum=5),
@@ -135,6 +152,8 @@ FLAG_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "flag
 #: Row-level rules beyond single-column domains, as (name, description).
 CROSS_FIELD_RULES: tuple[tuple[str, str], ...] = (
     ("abandoned_without_cart", "abandoned_cart = 1 but add_to_cart = 0"),
+    ("purchase_without_cart", "purchase_decision = 1 but add_to_cart = 0"),
+    ("abandoned_and_purchased", "abandoned_cart = 1 and purchase_decision = 1"),
 )
 
 
@@ -178,8 +197,13 @@ def sqlite_ddl(table: str = TABLE_NAME) -> str:
 
 
 def contract_markdown() -> str:
-    """The contract as a Markdown table (the README shows exactly this)."""
+    """The contract as a Markdown table (the README shows exactly this), then the row rules."""
     rows = ["| column | type | domain | meaning |", "| --- | --- | --- | --- |"]
     for col in COLUMNS:
         rows.append(f"| {col.name} | {col.kind} | {col.domain_text()} | {col.description} |")
+    rows.append("")
+    rows.append("Row rules (a row breaking one is quarantined with the rule as its reason): "
+                + "; ".join(f"`{text}`" for _, text in CROSS_FIELD_RULES)
+                + ". Every cell must be a single value (no list, dict or bytes) without NUL characters; "
+                  "whole numbers are parsed exactly (never through a float) and must fit in int64.")
     return "\n".join(rows)
