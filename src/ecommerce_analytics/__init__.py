@@ -4,13 +4,18 @@ Module map (dependencies point downwards only):
 
 - ``cli``, ``pipeline``      entry points (command line; notebook execution and HTML rendering)
 - ``reporting``, ``viz``     what notebooks report with: results JSON and sentences; Plotly theme and PNGs
-- ``metrics``, ``segmentation``, ``modeling``, ``experiments``, ``causal``
-                             product metrics with CIs and corrected screens; segments, RFM, cohorts;
-                             purchase prediction; A/B test statistics; observational effect estimators
+- ``metrics``, ``segmentation``, ``transactions``, ``modeling``, ``experiments``, ``sequential``,
+  ``calibration``, ``causal``
+                             product metrics with CIs and corrected screens; segments; RFM, cohorts and
+                             repeat purchases from any transaction log; purchase prediction; A/B test
+                             statistics; group-sequential designs; the calibration study; observational
+                             effect estimators (ATE/ATT, trimming, balance)
 - ``sources``                the data of a run: the simulator (default) or a contract file
 - ``data``, ``simulate``, ``database``
                              loading and validation, the simulator with its truth, SQLite + SQL library
-- ``schema``, ``paths``      the data contract and the project's locations
+- ``schema``, ``paths``, ``config``, ``precision``
+                             the data contract, the project's locations, run defaults, and the stated
+                             precision of committed numbers
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -82,7 +82,8 @@ def readme_findings(r: dict[str, dict]) -> list[str]:
         bullets.append(
             f"The checkout experiment lifts session conversion by {_pp(p['estimate'])} (95% CI {_pp(p['ci_low'])} to "
             f"{_pp(p['ci_high'])}; true lift {_pp(e['true_absolute_lift'])}); decision: {e['decision']}.")
-    disc = {row["method"]: row for row in exp["observational"]["estimates"] if row["test"] == "discount"}
+    disc = {row["method"]: row for row in exp["observational"]["estimates"]
+            if row["test"] == "discount" and row.get("estimand", "ATE") == "ATE"}
     truth = exp["observational"].get("truth")
     if truth:
         bullets.append(
