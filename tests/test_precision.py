@@ -74,3 +74,10 @@ def test_first_difference_names_the_place():
     assert precision.first_difference(a, {"data": [{"y": [0.1, 0.2]}], "title": "u"}).startswith("title:")
     assert precision.first_difference(a, {"data": [{"y": [0.1, 0.2 + 1e-12]}], "title": "t"}) is None
     assert "length" in precision.first_difference([1, 2], [1, 2, 3])
+
+
+def test_missing_values_in_figures_become_null():
+    fig = go.Figure(go.Heatmap(z=np.array([[0.5, np.nan], [np.inf, 0.25]])))
+    z = viz.figure_json(fig)["data"][0]["z"]
+    assert z == [[0.5, None], [None, 0.25]]
+    json.dumps(viz.figure_json(fig), allow_nan=False)  # valid JSON

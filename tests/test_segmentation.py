@@ -1,11 +1,15 @@
-"""Segmentation, RFM and cohort helpers on data whose answer is known."""
+"""Segmentation (functions and the Segmenter estimator), RFM and cohort helpers on data whose answer is known."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
+from sklearn.preprocessing import StandardScaler
 
 from ecommerce_analytics import segmentation as seg
 
@@ -115,3 +119,145 @@ def test_strategic_notes_follow_the_profile():
     notes = seg.strategic_notes(profiles, overall_conversion=0.25)
     assert "above average" in notes[0] and "below average" in notes[1]
     assert len(notes) == 2 and notes[0].startswith("**Keen**")
+
+
+# ------------------------------------------------------------------------------ estimator
+def _shop(per=(120, 80, 40), seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Customers of another schema: orders per year, basket value, days between orders."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[2.0, 40.0, 90.0], [12.0, 35.0, 20.0], [3.0, 400.0, 60.0]])
+    truth = np.repeat(np.arange(3), per)
+    x = centres[truth] * rng.normal(1, 0.06, size=(len(truth), 3))
+    frame = pd.DataFrame(x, columns=["orders", "basket", "gap_days"], index=[f"c{i}" for i in range(len(truth))])
+    return frame.assign(region=rng.choice(["n", "s"], size=len(truth))), truth
+
+
+FEATURES = ["orders", "basket", "gap_days"]
+
+
+def test_segmenter_assigns_new_customers():
+    shop, truth = _shop(seed=1)
+    train = np.random.default_rng(0).random(len(shop)) < 0.7
+    model = seg.Segmenter(n_clusters=3, features=FEATURES, n_boot=0).fit(shop[train])
+    assert model.n_clusters_ == 3 and model.k_choice_ is None and model.stability_ is None
+    new = model.predict(shop[~train])  # customers never seen in fit
+    assert adjusted_rand_score(truth[~train], new) == 1.0
+    assert (model.predict(shop[train]) == model.labels_).all()
+    assert model.segments_.index.equals(shop[train].index)
+    # Arrays work too, columns in the fitted order.
+    assert (model.predict(shop.loc[~train, FEATURES].to_numpy()) == new).all()
+
+
+def test_segmenter_scales_inside_its_pipeline():
+    shop, truth = _shop()
+    model = seg.Segmenter(n_clusters=3, features=FEATURES, n_boot=0).fit(shop)
+    assert [name for name, _ in model.pipeline_.steps] == ["scale", "kmeans"]
+    assert (model.pipeline_.predict(shop[FEATURES]) == model.labels_).all()  # the pipeline alone is the model
+    # Units do not matter: basket in cents gives the same segments.
+    cents = seg.Segmenter(n_clusters=3, features=FEATURES, n_boot=0).fit(shop.assign(basket=shop.basket * 100))
+    assert (cents.labels_ == model.labels_).all()
+    assert adjusted_rand_score(truth, model.labels_) == 1.0
+    distances = model.transform(shop.head(5))
+    assert distances.shape == (5, 3) and (distances.argmin(axis=1) == model.labels_[:5]).all()
+    frame = seg.Segmenter(n_clusters=3, features=FEATURES, n_boot=0).set_output(transform="pandas").fit(shop)
+    assert list(frame.transform(shop.head(2)).columns) == ["distance_0", "distance_1", "distance_2"]
+
+
+def test_segmenter_chooses_k_numbers_by_size_and_names_from_profiles():
+    shop, truth = _shop()
+    model = seg.Segmenter(features=FEATURES, k_range=range(2, 7), n_boot=4).fit(shop)
+    assert model.n_clusters_ == 3 and model.k_choice_.k == 3
+    assert model.k_choice_.table.k.tolist() == list(range(2, 7))
+    assert len(model.stability_) == 4 and model.stability_.ari.min() > 0.99
+    assert model.profiles_.customers.tolist() == [120, 80, 40]  # segment 0 is the largest
+    assert list(model.profiles_.columns) == ["segment", "name", "customers", *FEATURES, "share"]
+    assert model.profiles_.basket[2] == pytest.approx(shop.basket[truth == 2].mean())
+    # No words are known for these features: generic names from the standardized profile.
+    assert model.names_[2].startswith("High basket") and model.names_[1].startswith("High orders")
+    worded = seg.Segmenter(n_clusters=3, features=FEATURES, n_boot=0,
+                           feature_labels={"basket": ("basket", "big baskets", "small baskets")}).fit(shop)
+    assert worded.names_[2].startswith("Big baskets")
+    assert (model.fit_predict(shop) == model.labels_).all()
+
+
+def test_segmenter_reproduces_the_functions_on_the_default_features():
+    features, _ = _blobs(3, per=60, seed=2)
+    model = seg.Segmenter(n_clusters=3, n_boot=2, random_state=5).fit(features)
+    old = seg.fit_segments(features, 3, seed=5)
+    assert (model.segments_ == old.labels).all() and model.names_ == old.names
+    pd.testing.assert_frame_equal(model.centroids_, old.centroids_z)
+    pd.testing.assert_frame_equal(model.stability_, seg.bootstrap_stability(features, 3, n_boot=2, seed=5))
+    # The reference recipe, written out: standardize, k-means, renumber by size.
+    z = StandardScaler().fit_transform(features.to_numpy(float))
+    raw = KMeans(n_clusters=3, n_init=10, random_state=5).fit(z).labels_
+    assert adjusted_rand_score(raw, model.labels_) == 1.0
+    assert np.bincount(model.labels_).tolist() == sorted(np.bincount(raw).tolist(), reverse=True)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n_clusters": 1}, "n_clusters must be 'auto' or an integer >= 2"),
+    ({"n_clusters": "many"}, "n_clusters must be 'auto'"),
+    ({"n_clusters": 2.5}, "n_clusters"),
+    ({"k_range": [2, 3]}, "k_range must hold at least three distinct integers"),
+    ({"k_range": [1, 2, 3]}, "k_range"),
+    ({"n_init": 0}, "n_init must be an integer >= 1"),
+    ({"n_boot": -1}, "n_boot must be an integer >= 0"),
+    ({"random_state": None}, "random_state"),
+    ({"name_threshold": 0}, "name_threshold must be a number > 0"),
+    ({"feature_labels": {"orders": "lots"}}, "feature_labels"),
+    ({"features": ["orders", "visits"]}, "'visits' not in the frame; pass the columns to cluster on as features="),
+    ({"features": "orders"}, "features must be a list"),
+    ({"features": ["orders", "orders"]}, "duplicates"),
+    ({"features": ["orders", "region"]}, "could not convert|numeric|float"),
+    ({"features": FEATURES, "n_clusters": 500}, "too few"),
+])
+def test_segmenter_validates_its_parameters_in_fit(params, message):
+    shop, _ = _shop()
+    model = seg.Segmenter(**{"features": FEATURES, "n_boot": 0, **params})  # construction never fails
+    with pytest.raises(ValueError, match=message):
+        model.fit(shop)
+
+
+def test_segmenter_errors_on_use():
+    shop, _ = _shop()
+    with pytest.raises(NotFittedError):
+        seg.Segmenter(features=FEATURES).predict(shop)
+    model = seg.Segmenter(n_clusters=3, features=FEATURES, n_boot=0).fit(shop)
+    with pytest.raises(ValueError, match="lacks the feature column"):
+        model.predict(shop.drop(columns="basket"))
+    with pytest.raises(ValueError, match="NaN"):
+        model.predict(shop.assign(orders=np.nan))
+    with pytest.raises(ValueError, match="fitted on 3"):
+        model.predict(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="'log_pages'"):
+        seg.Segmenter(n_boot=0).fit(shop)  # default features are the session contract's
+    params = clone(model).get_params()
+    assert params["n_clusters"] == 3 and params["features"] == FEATURES
+
+
+def test_helpers_take_a_feature_list():
+    shop, truth = _shop()
+    choice = seg.choose_k(shop, range(2, 6), features=FEATURES)
+    assert choice.k == 3
+    fitted = seg.fit_segments(shop, 3, features=FEATURES)
+    assert list(fitted.centroids_z.columns) == FEATURES and adjusted_rand_score(truth, fitted.labels) == 1.0
+    assert seg.bootstrap_stability(shop, 3, n_boot=2, features=FEATURES).ari.min() > 0.99
+    profiles = seg.segment_profiles(shop, fitted)
+    assert profiles.customers.tolist() == [120, 80, 40] and "orders" in profiles.columns
+    assert seg.segment_names(fitted.centroids_z, features=["basket"])[2] == "High basket"
+    with pytest.raises(ValueError, match="features="):
+        seg.choose_k(shop, range(2, 6))
+    with pytest.raises(ValueError, match="customer_features: missing column"):
+        seg.customer_features(shop)
+
+
+def test_profiles_of_the_default_features_keep_their_columns(small_sim):
+    features = seg.customer_features(small_sim.sessions)
+    fitted = seg.fit_segments(features, 3)
+    profiles = seg.segment_profiles(features, fitted)
+    assert list(profiles.columns) == ["segment", "name", "customers", "sessions", "purchases", "pages_per_session",
+                                      "seconds_per_page", "typical_price", "age", "share", "conversion", "ci_low",
+                                      "ci_high"]
+    assert profiles.sessions.sum() == len(small_sim.sessions)
+    notes = seg.strategic_notes(profiles.drop(columns="typical_price"), 0.2)  # works without a price level
+    assert len(notes) == 3

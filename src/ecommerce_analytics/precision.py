@@ -84,17 +84,20 @@ def round_figure(spec: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
 
     Float arrays that Plotly stores as base64 (``{"dtype": "f8", "bdata": ...}``) become plain
     lists of rounded numbers (readable in a diff, and their precision is the stated one); integer
-    arrays stay as they are, since they are exact.
+    arrays stay as they are, since they are exact. NaN and infinities become ``null`` (valid
+    JSON; Plotly leaves a gap).
     """
     if isinstance(spec, dict):
         if set(spec) >= {"dtype", "bdata"} and isinstance(spec.get("bdata"), str):
             array = _decode_typed_array(spec)
             if array.dtype.kind == "f":
-                return round_floats(array.tolist(), digits)
+                return round_figure(array.tolist(), digits)
             return spec
         return {k: round_figure(v, digits) for k, v in spec.items()}
     if isinstance(spec, list):
         return [round_figure(v, digits) for v in spec]
+    if isinstance(spec, (float, np.floating)) and not math.isfinite(spec):
+        return None  # JSON has no NaN; Plotly draws null as a gap
     return round_floats(spec, digits)
 
 
