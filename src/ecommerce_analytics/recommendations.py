@@ -90,7 +90,9 @@ def readme_findings(r: dict[str, dict]) -> list[str]:
             f"Discounts look useless naively ({_pp(disc['naive difference']['estimate'])}) because they are "
             f"targeted at low-intent sessions; doubly robust AIPW gives {_pp(disc['AIPW (doubly robust)']['estimate'])} "
             f"(95% CI {_pp(disc['AIPW (doubly robust)']['ci_low'])} to {_pp(disc['AIPW (doubly robust)']['ci_high'])}) "
-            f"against a true {_pp(truth['discount_ate'])}.")
+            + (f"on the sessions kept after trimming for overlap, against a true {_pp(truth['discount_ate_kept'])} "
+               f"on those sessions ({_pp(truth['discount_ate'])} on all)."
+               if "discount_ate_kept" in truth else f"against a true {_pp(truth['discount_ate'])}."))
     cal = {row["check"]: row["estimate"] for row in exp["calibration"]["table"]}
     bullets.append(
         f"Calibration over {exp['calibration']['aa']['n_sims']:,} simulated A/A and A/B tests each: false-positive rate "
