@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := .ci/constraints.txt
 CLI := $(BIN)/ecommerce-analytics
 
-.PHONY: help setup system-deps report test test-fast bench clean
+.PHONY: help setup system-deps report test test-fast lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -46,6 +46,10 @@ report: setup ## The main job: simulate, validate, build the database, run SQL, 
 
 test: setup ## Run the whole test suite (what CI runs; notebook runs once per session): under 5 minutes
 	$(BIN)/python -m pytest
+
+lint: setup ## ruff check and ruff format --check (rules in pyproject.toml); CI runs it before the tests
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 test-fast: setup ## The fast tier for the inner loop: no notebooks, no large simulations; under a minute
 	$(BIN)/python -m pytest -m "not slow"

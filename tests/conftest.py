@@ -63,25 +63,33 @@ OTHER_FLOATING_POINT_ORDER = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THRE
 def small_run(tmp_path_factory):
     """All notebooks on 1,500 simulated sessions (seed 3), and the committed notebooks' bytes before."""
     before = {p: p.read_bytes() for p in sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))}
-    result = run_report(SMALL, reports_dir=tmp_path_factory.mktemp("reports"),
-                        models_dir=tmp_path_factory.mktemp("models"))
+    result = run_report(
+        SMALL, reports_dir=tmp_path_factory.mktemp("reports"), models_dir=tmp_path_factory.mktemp("models")
+    )
     return result, before
 
 
 @pytest.fixture(scope="session")
 def kaggle_run(tmp_path_factory, kaggle_csv):
     """All notebooks on the Kaggle file."""
-    return run_report(RunConfig(str(kaggle_csv)), reports_dir=tmp_path_factory.mktemp("reports"),
-                      models_dir=tmp_path_factory.mktemp("models"))
+    return run_report(
+        RunConfig(str(kaggle_csv)),
+        reports_dir=tmp_path_factory.mktemp("reports"),
+        models_dir=tmp_path_factory.mktemp("models"),
+    )
 
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory):
     """The default run, executed once per test session under another floating-point reduction
     order, into temporary folders (the committed notebooks are not touched)."""
-    return run_report(RunConfig(), reports_dir=tmp_path_factory.mktemp("reports"),
-                      models_dir=tmp_path_factory.mktemp("models"), in_place=False,
-                      kernel_env=OTHER_FLOATING_POINT_ORDER)
+    return run_report(
+        RunConfig(),
+        reports_dir=tmp_path_factory.mktemp("reports"),
+        models_dir=tmp_path_factory.mktemp("models"),
+        in_place=False,
+        kernel_env=OTHER_FLOATING_POINT_ORDER,
+    )
 
 
 NOTEBOOK_RUN_FIXTURES = {"small_run", "kaggle_run", "default_run"}

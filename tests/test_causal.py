@@ -28,13 +28,18 @@ def cattaneo():
     from statsmodels.treatment.tests.results import results_teffects as ref
 
     d = pd.read_csv(pathlib.Path(T.__file__).parent / "results" / "cataneo2.csv")
-    return {"y": d.bweight.to_numpy(float), "t": d.mbsmoke_.to_numpy(),
-            "Xo": d[["prenatal1_", "mmarried_", "mage", "fbaby_"]].astype(float),
-            "Xp": d[["mmarried_", "mage", "mage2", "fbaby_", "medu"]].astype(float), "ref": ref}
+    return {
+        "y": d.bweight.to_numpy(float),
+        "t": d.mbsmoke_.to_numpy(),
+        "Xo": d[["prenatal1_", "mmarried_", "mage", "fbaby_"]].astype(float),
+        "Xp": d[["mmarried_", "mage", "mage2", "fbaby_", "medu"]].astype(float),
+        "ref": ref,
+    }
 
 
-@pytest.mark.parametrize("method, estimand", [("ra", "ATE"), ("ra", "ATT"), ("ipw", "ATE"), ("ipw", "ATT"),
-                                              ("aipw", "ATE")])
+@pytest.mark.parametrize(
+    "method, estimand", [("ra", "ATE"), ("ra", "ATT"), ("ipw", "ATE"), ("ipw", "ATT"), ("aipw", "ATE")]
+)
 def test_parity_with_stata_teffects_on_cattaneo2(cattaneo, method, estimand):
     c = cattaneo
     if method == "ra":
@@ -66,8 +71,15 @@ def test_aipw_att_is_doubly_robust_on_cattaneo2(cattaneo):
 def discount_estimates():
     sim = simulate(20_000, seed=42)
     s = sim.sessions
-    table, balance, diag = causal.estimate_all(s, "purchase_decision", s.discount_applied > 0, NUMERIC, CATEGORICAL,
-                                               ["pages_visited", "time_spent", "price"], return_diagnostics=True)
+    table, balance, diag = causal.estimate_all(
+        s,
+        "purchase_decision",
+        s.discount_applied > 0,
+        NUMERIC,
+        CATEGORICAL,
+        ["pages_visited", "time_spent", "price"],
+        return_diagnostics=True,
+    )
     return table, balance, diag, sim
 
 
@@ -108,8 +120,11 @@ def test_estimators_on_a_linear_textbook_case():
     naive = causal.naive_difference(y, t)
     assert naive.estimate > 2.5  # biased up: treated units have larger x
     for estimand in ("ATE", "ATT"):
-        for est in (causal.regression_adjustment(y, t, X, estimand=estimand), causal.ipw(y, t, X, estimand=estimand),
-                    causal.aipw(y, t, X, estimand=estimand)):
+        for est in (
+            causal.regression_adjustment(y, t, X, estimand=estimand),
+            causal.ipw(y, t, X, estimand=estimand),
+            causal.aipw(y, t, X, estimand=estimand),
+        ):
             assert est.ci_low <= 2.0 <= est.ci_high and est.estimand == estimand, est.method
     match, _ = causal.match_on_propensity(y, t, X)
     assert match.ci_low <= 2.0 <= match.ci_high and "Abadie-Imbens" in match.extra["variance"]
@@ -184,17 +199,24 @@ def test_limited_overlap_is_flagged():
     assert causal.overlap_note(np.full(100, 0.5)) == ""
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: causal.ipw(np.ones(4), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]}), estimand="ATC"), "estimand"),
-    (lambda: causal.ipw(np.ones(4), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]}), link="cloglog"), "link"),
-    (lambda: causal.aipw(np.ones(4), [1, 1, 1, 1], pd.DataFrame({"x": [1.0, 2, 3, 4]})), "both treated"),
-    (lambda: causal.aipw(np.ones(4), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]}), outcome_model="tree"),
-     "outcome_model"),
-    (lambda: causal.crump_trim(np.array([0.0, 0.5])), "strictly between"),
-    (lambda: causal.crump_trim(np.array([0.2, 0.5]), 0.7), r"\[0, 0.5\)"),
-    (lambda: causal.regression_adjustment(np.ones(3), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]})),
-     "one entry per unit"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: causal.ipw(np.ones(4), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]}), estimand="ATC"), "estimand"),
+        (lambda: causal.ipw(np.ones(4), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]}), link="cloglog"), "link"),
+        (lambda: causal.aipw(np.ones(4), [1, 1, 1, 1], pd.DataFrame({"x": [1.0, 2, 3, 4]})), "both treated"),
+        (
+            lambda: causal.aipw(np.ones(4), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]}), outcome_model="tree"),
+            "outcome_model",
+        ),
+        (lambda: causal.crump_trim(np.array([0.0, 0.5])), "strictly between"),
+        (lambda: causal.crump_trim(np.array([0.2, 0.5]), 0.7), r"\[0, 0.5\)"),
+        (
+            lambda: causal.regression_adjustment(np.ones(3), [1, 0, 1, 0], pd.DataFrame({"x": [1.0, 2, 3, 4]})),
+            "one entry per unit",
+        ),
+    ],
+)
 def test_bad_input_is_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -15,8 +15,13 @@ from ecommerce_analytics.cli import main
 def test_simulate_writes_the_tables_and_the_truth(tmp_path, capsys):
     assert main(["-q", "simulate", "--n-sessions", "500", "--seed", "3", "--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["experiment_assignments.csv", "sessions.csv", "truth_sessions.csv", "truth_summary.json",
-                     "user_pre_period.csv"]
+    assert names == [
+        "experiment_assignments.csv",
+        "sessions.csv",
+        "truth_sessions.csv",
+        "truth_summary.json",
+        "user_pre_period.csv",
+    ]
     assert len(pd.read_csv(tmp_path / "sessions.csv")) == 500
     assert json.loads((tmp_path / "truth_summary.json").read_text())["n_sessions"] == 500
 
@@ -27,8 +32,16 @@ def test_validate_prints_the_report_and_writes_the_quarantine(tmp_path, capsys):
     frame.loc[[3, 4], "rating"] = 0
     frame.to_csv(tmp_path / "bad.csv", index=False)
     capsys.readouterr()
-    code = main(["validate", str(tmp_path / "bad.csv"), "--quarantine-out", str(tmp_path / "q.csv"),
-                 "--json", str(tmp_path / "r.json")])
+    code = main(
+        [
+            "validate",
+            str(tmp_path / "bad.csv"),
+            "--quarantine-out",
+            str(tmp_path / "q.csv"),
+            "--json",
+            str(tmp_path / "r.json"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "Rows read: 200 | kept: 198 | quarantined: 2 (1.0%)" in out
@@ -93,7 +106,9 @@ def test_report_runs_end_to_end_on_a_small_simulation(tmp_path, capsys):
 
 @pytest.mark.kaggle
 def test_report_on_the_kaggle_file(tmp_path, capsys, kaggle_csv):
-    assert main(["-q", "report", "--source", str(kaggle_csv), "--db", str(tmp_path / "k.sqlite"), "--no-notebooks"]) == 0
+    assert (
+        main(["-q", "report", "--source", str(kaggle_csv), "--db", str(tmp_path / "k.sqlite"), "--no-notebooks"]) == 0
+    )
     out = capsys.readouterr().out
     assert "Rows read: 5,000 | kept: 5,000 | quarantined: 0" in out
     assert "conversion 24.7%" in out and "cart abandonment 50.1%" in out
@@ -111,6 +126,7 @@ def test_fetch_kaggle_without_credentials_says_what_to_do(tmp_path, monkeypatch,
 def test_console_script_and_module_entry_points_exist():
     proc = subprocess.run([sys.executable, "-m", "ecommerce_analytics", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "report" in proc.stdout and "validate" in proc.stdout
-    bad = subprocess.run([sys.executable, "-m", "ecommerce_analytics", "simulate", "--n-sessions", "0"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ecommerce_analytics", "simulate", "--n-sessions", "0"], capture_output=True, text=True
+    )
     assert bad.returncode == 2 and "must be at least 1" in bad.stderr

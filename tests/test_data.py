@@ -115,7 +115,7 @@ def _renamed(p, h, r):
 
 def _missing_column(p, h, r):
     j = h.index("rating")
-    return _write(p / "missing.csv", [c for c in h if c != "rating"], [x[:j] + x[j + 1:] for x in r])
+    return _write(p / "missing.csv", [c for c in h if c != "rating"], [x[:j] + x[j + 1 :] for x in r])
 
 
 def _unterminated_quote(p, h, r):
@@ -148,20 +148,38 @@ def _abandoned_without_cart(p, h, r):
 
 CASES = [
     Case("truncated file", _truncated, quarantined=1, reason="row shape: expected 19 fields"),
-    Case("wrong delimiter", lambda p, h, r: _write(p / "semicolon.csv", h, r, sep=";"), error="looks semicolon-delimited"),
+    Case(
+        "wrong delimiter", lambda p, h, r: _write(p / "semicolon.csv", h, r, sep=";"), error="looks semicolon-delimited"
+    ),
     Case("byte-order mark", _bom),
     Case("Latin-1 text", _latin1),
     Case("missing column", _missing_column, error="missing required column(s): 'rating'"),
     Case("renamed column", _renamed, error="'price' (found 'prices'; rename it)"),
     Case("header in other case and blanks", _header_case),
-    Case("text in numeric column", lambda p, h, r: _write(p / "text_num.csv", h, _set(r, h, [1, 7], "price", "abc")),
-         quarantined=2, reason="price: not a number"),
-    Case("negative prices", lambda p, h, r: _write(p / "neg.csv", h, _set(r, h, [0, 1, 2], "price", "-5.00")),
-         quarantined=3, reason="price: out of domain (0 < price <= 1,000,000)"),
-    Case("discount 150", lambda p, h, r: _write(p / "disc.csv", h, _set(r, h, [4], "discount_applied", "150")),
-         quarantined=1, reason="discount_applied: out of domain (0 <= discount_applied <= 100)"),
-    Case("rating 0", lambda p, h, r: _write(p / "rating.csv", h, _set(r, h, [6], "rating", "0")),
-         quarantined=1, reason="rating: out of domain (1 <= rating <= 5)"),
+    Case(
+        "text in numeric column",
+        lambda p, h, r: _write(p / "text_num.csv", h, _set(r, h, [1, 7], "price", "abc")),
+        quarantined=2,
+        reason="price: not a number",
+    ),
+    Case(
+        "negative prices",
+        lambda p, h, r: _write(p / "neg.csv", h, _set(r, h, [0, 1, 2], "price", "-5.00")),
+        quarantined=3,
+        reason="price: out of domain (0 < price <= 1,000,000)",
+    ),
+    Case(
+        "discount 150",
+        lambda p, h, r: _write(p / "disc.csv", h, _set(r, h, [4], "discount_applied", "150")),
+        quarantined=1,
+        reason="discount_applied: out of domain (0 <= discount_applied <= 100)",
+    ),
+    Case(
+        "rating 0",
+        lambda p, h, r: _write(p / "rating.csv", h, _set(r, h, [6], "rating", "0")),
+        quarantined=1,
+        reason="rating: out of domain (1 <= rating <= 5)",
+    ),
     Case("NaN rows", _nan_rows, quarantined=2, reason="user_id: missing value"),
     Case("duplicate rows", _duplicates, quarantined=2, reason="duplicate of line"),
     Case("header only", lambda p, h, r: _write(p / "header.csv", h, []), error="no data rows"),
@@ -170,22 +188,45 @@ CASES = [
     Case("missing file", lambda p, h, r: p / "nope.csv", error="file not found"),
     Case("binary content", lambda p, h, r: _raw(p / "bin.csv", b"\x00\x01\x02" * 50), error="binary content"),
     Case("unterminated quote", _unterminated_quote, quarantined=1, reason="row shape: broken quoting"),
-    Case("abandoned cart without cart", _abandoned_without_cart, quarantined=1,
-         reason="abandoned_cart = 1 but add_to_cart = 0"),
-    Case("unparseable date", lambda p, h, r: _write(p / "date.csv", h, _set(r, h, [9], "purchase_date", "yesterday")),
-         quarantined=1, reason="purchase_date: not a date-time"),
-    Case("fractional page count", lambda p, h, r: _write(p / "pages.csv", h, _set(r, h, [3], "pages_visited", "3.5")),
-         quarantined=1, reason="pages_visited: not a whole number"),
-    Case("gender outside the vocabulary", lambda p, h, r: _write(p / "gender.csv", h, _set(r, h, [8], "gender", "M")),
-         quarantined=1, reason="gender: out of domain (one of Male, Female, Other)"),
-    Case("flag outside 0/1", lambda p, h, r: _write(p / "flag.csv", h, _set(r, h, [8], "purchase_decision", "2")),
-         quarantined=1, reason="purchase_decision: out of domain (0 or 1)"),
+    Case(
+        "abandoned cart without cart",
+        _abandoned_without_cart,
+        quarantined=1,
+        reason="abandoned_cart = 1 but add_to_cart = 0",
+    ),
+    Case(
+        "unparseable date",
+        lambda p, h, r: _write(p / "date.csv", h, _set(r, h, [9], "purchase_date", "yesterday")),
+        quarantined=1,
+        reason="purchase_date: not a date-time",
+    ),
+    Case(
+        "fractional page count",
+        lambda p, h, r: _write(p / "pages.csv", h, _set(r, h, [3], "pages_visited", "3.5")),
+        quarantined=1,
+        reason="pages_visited: not a whole number",
+    ),
+    Case(
+        "gender outside the vocabulary",
+        lambda p, h, r: _write(p / "gender.csv", h, _set(r, h, [8], "gender", "M")),
+        quarantined=1,
+        reason="gender: out of domain (one of Male, Female, Other)",
+    ),
+    Case(
+        "flag outside 0/1",
+        lambda p, h, r: _write(p / "flag.csv", h, _set(r, h, [8], "purchase_decision", "2")),
+        quarantined=1,
+        reason="purchase_decision: out of domain (0 or 1)",
+    ),
     Case("unknown extra column", _extra_column),
     Case("blank lines", _blank_lines),
     Case("no valid rows", _all_invalid, error="no valid rows: all 30 rows quarantined"),
     Case("corrupt Parquet", _corrupt_parquet, error="unparseable Parquet file"),
-    Case("duplicate header", lambda p, h, r: _write(p / "duphead.csv", h + ["PRICE"], [x + ["1"] for x in r]),
-         error="column 'price' appears twice"),
+    Case(
+        "duplicate header",
+        lambda p, h, r: _write(p / "duphead.csv", h + ["PRICE"], [x + ["1"] for x in r]),
+        error="column 'price' appears twice",
+    ),
 ]
 
 
@@ -202,6 +243,7 @@ def _all_offset(offsets):
         for i, x in enumerate(rows):
             x[j] = x[j].replace(" ", "T") + offsets[i % len(offsets)]
         return _write(p / f"offsets{len(offsets)}.csv", h, rows)
+
     return build
 
 
@@ -211,6 +253,7 @@ def _funnel(name, row, changes):
         for col, value in changes.items():
             rows = _set(rows, h, [row], col, value)
         return _write(p / f"{name}.csv", h, rows)
+
     return build
 
 
@@ -225,6 +268,7 @@ def _encoded(name, codec, bom=b""):
         path = _write(p / f"{name}.csv", h, r, encoding=codec)
         path.write_bytes(bom + path.read_bytes())
         return path
+
     return build
 
 
@@ -276,65 +320,135 @@ TIME_DOMAIN = "time_spent: out of domain (0 <= time_spent <= 86,400)"
 
 HOSTILE_CASES = [
     # whole numbers: parsed exactly, never wrapped, bounded
-    Case("time_spent 1e20", _edit("ts1e20", "time_spent", "1e20"), quarantined=1,
-         reason="time_spent: 1e20 is outside int64"),
-    Case("pages at the uint64 maximum", _edit("u64", "pages_visited", "18446744073709551615"), quarantined=1,
-         reason="pages_visited: 18446744073709551615 is outside int64"),
-    Case("time_spent at the int64 maximum", _edit("i64", "time_spent", "9223372036854775807"), quarantined=1,
-         reason=TIME_DOMAIN),
+    Case(
+        "time_spent 1e20",
+        _edit("ts1e20", "time_spent", "1e20"),
+        quarantined=1,
+        reason="time_spent: 1e20 is outside int64",
+    ),
+    Case(
+        "pages at the uint64 maximum",
+        _edit("u64", "pages_visited", "18446744073709551615"),
+        quarantined=1,
+        reason="pages_visited: 18446744073709551615 is outside int64",
+    ),
+    Case(
+        "time_spent at the int64 maximum",
+        _edit("i64", "time_spent", "9223372036854775807"),
+        quarantined=1,
+        reason=TIME_DOMAIN,
+    ),
     Case("time_spent 2**53 + 1", _edit("p53", "time_spent", "9007199254740993"), quarantined=1, reason=TIME_DOMAIN),
-    Case("5,000-digit whole number", _edit("digits", "rating", "9" * 5000), quarantined=1,
-         reason="rating: " + "9" * 37 + "... is outside int64"),
-    Case("exponent 1e999999999", _edit("exp", "age", "1e999999999"), quarantined=1,
-         reason="age: 1e999999999 is outside int64"),
-    Case("flag 1 + 1e-16 (a float would round it to 1)", _edit("flagfrac", "add_to_cart", "1.0000000000000001"),
-         quarantined=1, reason="add_to_cart: not a whole number"),
+    Case(
+        "5,000-digit whole number",
+        _edit("digits", "rating", "9" * 5000),
+        quarantined=1,
+        reason="rating: " + "9" * 37 + "... is outside int64",
+    ),
+    Case(
+        "exponent 1e999999999",
+        _edit("exp", "age", "1e999999999"),
+        quarantined=1,
+        reason="age: 1e999999999 is outside int64",
+    ),
+    Case(
+        "flag 1 + 1e-16 (a float would round it to 1)",
+        _edit("flagfrac", "add_to_cart", "1.0000000000000001"),
+        quarantined=1,
+        reason="add_to_cart: not a whole number",
+    ),
     Case("time_spent over one day", _edit("day", "time_spent", "86401"), quarantined=1, reason=TIME_DOMAIN),
-    Case("1,001 pages", _edit("pages", "pages_visited", "1001"), quarantined=1,
-         reason="pages_visited: out of domain (1 <= pages_visited <= 1,000)"),
+    Case(
+        "1,001 pages",
+        _edit("pages", "pages_visited", "1001"),
+        quarantined=1,
+        reason="pages_visited: out of domain (1 <= pages_visited <= 1,000)",
+    ),
     Case("age 121", _edit("age", "age", "121"), quarantined=1, reason="age: out of domain (13 <= age <= 120)"),
-    Case("price ten million", _edit("price", "price", "1e7"), quarantined=1,
-         reason="price: out of domain (0 < price <= 1,000,000)"),
+    Case(
+        "price ten million",
+        _edit("price", "price", "1e7"),
+        quarantined=1,
+        reason="price: out of domain (0 < price <= 1,000,000)",
+    ),
     Case("underscore digits", _edit("under", "time_spent", "1_000"), quarantined=1, reason="time_spent: not a number"),
     Case("hexadecimal", _edit("hex", "time_spent", "0x10"), quarantined=1, reason="time_spent: not a number"),
     Case("full-width digits", _edit("wide", "rating", "\uff13"), quarantined=1, reason="rating: not a number"),
     Case("infinite rating", _edit("inf", "rating", "inf"), quarantined=1, reason="rating: not finite"),
     Case("signs and blanks in whole numbers", _edit("signs", "time_spent", " +0012 ")),
     # timestamps: one time-zone rule and a plausible window
-    Case("one Z timestamp among local times", _edit("zulu", "purchase_date", "2025-01-05T10:00:00Z"), quarantined=1,
-         reason="purchase_date: time-zone offset +00:00 in a column that does not share one offset"),
-    Case("one +05:00 timestamp", _edit("plus5", "purchase_date", "2025-01-05 10:00:00+05:00"), quarantined=1,
-         reason="purchase_date: time-zone offset +05:00"),
+    Case(
+        "one Z timestamp among local times",
+        _edit("zulu", "purchase_date", "2025-01-05T10:00:00Z"),
+        quarantined=1,
+        reason="purchase_date: time-zone offset +00:00 in a column that does not share one offset",
+    ),
+    Case(
+        "one +05:00 timestamp",
+        _edit("plus5", "purchase_date", "2025-01-05 10:00:00+05:00"),
+        quarantined=1,
+        reason="purchase_date: time-zone offset +05:00",
+    ),
     Case("every timestamp at +05:00", _all_offset(["+05:00"])),
     Case("every timestamp Z", _all_offset(["Z"])),
-    Case("two offsets and nothing else", _all_offset(["+01:00", "+02:00"]),
-         error="no valid rows: all 30 rows quarantined (most common reason: purchase_date: time-zone offset"),
+    Case(
+        "two offsets and nothing else",
+        _all_offset(["+01:00", "+02:00"]),
+        error="no valid rows: all 30 rows quarantined (most common reason: purchase_date: time-zone offset",
+    ),
     Case("year 1677", _edit("y1677", "purchase_date", "1677-09-22 00:00:00"), quarantined=1, reason=OUTSIDE_WINDOW),
     Case("year 1900", _edit("y1900", "purchase_date", "1900-01-01 00:00:00"), quarantined=1, reason=OUTSIDE_WINDOW),
     Case("year 2099", _edit("y2099", "purchase_date", "2099-06-01 12:00:00"), quarantined=1, reason=OUTSIDE_WINDOW),
     Case("year 9999", _edit("y9999", "purchase_date", "9999-12-31 23:59:59"), quarantined=1, reason=OUTSIDE_WINDOW),
-    Case("year 10000", _edit("y10000", "purchase_date", "10000-01-01 00:00:00"), quarantined=1,
-         reason="purchase_date: not a date-time"),
+    Case(
+        "year 10000",
+        _edit("y10000", "purchase_date", "10000-01-01 00:00:00"),
+        quarantined=1,
+        reason="purchase_date: not a date-time",
+    ),
     Case("ISO 8601 with T", _iso_t),
     # NUL characters anywhere, funnel contradictions
-    Case("NUL inside a text field", _edit("nul", "location", "Ber\x00lin"), quarantined=1,
-         reason="location: contains a NUL character"),
-    Case("NUL inside a number", _edit("nulnum", "price", "12\x00"), quarantined=1,
-         reason="price: contains a NUL character"),
+    Case(
+        "NUL inside a text field",
+        _edit("nul", "location", "Ber\x00lin"),
+        quarantined=1,
+        reason="location: contains a NUL character",
+    ),
+    Case(
+        "NUL inside a number",
+        _edit("nulnum", "price", "12\x00"),
+        quarantined=1,
+        reason="price: contains a NUL character",
+    ),
     Case("NUL after the first 64 KiB", _nul_after_64k, quarantined=1, reason="location: contains a NUL character"),
-    Case("header cell with a NUL", lambda p, h, r: _write(p / "nulhead.csv", ["user_id\x00"] + h[1:], r),
-         error="missing required column(s): 'user_id'"),
-    Case("purchase without a cart", _funnel("nocart", 0, {"purchase_decision": "1"}), quarantined=1,
-         reason="purchase_decision = 1 but add_to_cart = 0"),
-    Case("cart abandoned and purchased", _funnel("both", 1, {"purchase_decision": "1"}), quarantined=1,
-         reason="abandoned_cart = 1 and purchase_decision = 1"),
+    Case(
+        "header cell with a NUL",
+        lambda p, h, r: _write(p / "nulhead.csv", ["user_id\x00"] + h[1:], r),
+        error="missing required column(s): 'user_id'",
+    ),
+    Case(
+        "purchase without a cart",
+        _funnel("nocart", 0, {"purchase_decision": "1"}),
+        quarantined=1,
+        reason="purchase_decision = 1 but add_to_cart = 0",
+    ),
+    Case(
+        "cart abandoned and purchased",
+        _funnel("both", 1, {"purchase_decision": "1"}),
+        quarantined=1,
+        reason="abandoned_cart = 1 and purchase_decision = 1",
+    ),
     # encodings and quoting
     Case("UTF-16 with BOM", _encoded("utf16", "utf-16")),
     Case("UTF-16-BE with BOM", _encoded("utf16be", "utf-16-be", b"\xfe\xff")),
     Case("UTF-16-LE without BOM", _encoded("utf16le", "utf-16-le")),
     Case("broken UTF-16", _bad_utf16, error="is not valid UTF-16-LE"),
-    Case("unclosed quote on line 21", _unclosed_quote_line_21, quarantined=1,
-         reason="row shape: broken quoting (unclosed or stray quote), not a CSV record"),
+    Case(
+        "unclosed quote on line 21",
+        _unclosed_quote_line_21,
+        quarantined=1,
+        reason="row shape: broken quoting (unclosed or stray quote), not a CSV record",
+    ),
     Case("stray quote on line 10", _stray_quote_line_10, quarantined=1, reason="row shape: broken quoting"),
     Case("more broken lines than the limit", _many_broken, error=f"more than {MAX_BROKEN} broken records"),
     Case("only blanks", lambda p, h, r: _raw(p / "blanks.csv", b"  \n\n \t\n"), error="file is empty"),
@@ -432,18 +546,47 @@ def test_validate_sessions_quarantines_in_memory_rows(small_sim):
     sessions, quarantine, report = validate_sessions(frame, source="test frame")
     assert (report.rows_kept, report.rows_quarantined) == (len(frame) - 3, 3)
     assert quarantine["line"].tolist() == [1, 2, 3]
-    assert report.quarantine_reasons == {"price: out of domain (0 < price <= 1,000,000)": 2, "rating: out of domain (1 <= rating <= 5)": 1}
+    assert report.quarantine_reasons == {
+        "price: out of domain (0 < price <= 1,000,000)": 2,
+        "rating: out of domain (1 <= rating <= 5)": 1,
+    }
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(
-        st.tuples(st.integers(0, N_BASE - 1), st.sampled_from(COLUMN_NAMES),
-                   st.sampled_from(["", "abc", "-1", "1e9", "0", "NaN", " 3 ", "2025-13-45", "Other", "1.5", "nan",
-                                    "1e20", "9223372036854775808", "-9223372036854775809", "2025-01-05T10:00:00Z",
-                                    "2025-01-05 10:00:00+05:00", "1900-01-01", "9999-12-31", "a\x00b", "=cmd|'/C'!A0",
-                                    "1", "86401"])),
-        max_size=25),
+        st.tuples(
+            st.integers(0, N_BASE - 1),
+            st.sampled_from(COLUMN_NAMES),
+            st.sampled_from(
+                [
+                    "",
+                    "abc",
+                    "-1",
+                    "1e9",
+                    "0",
+                    "NaN",
+                    " 3 ",
+                    "2025-13-45",
+                    "Other",
+                    "1.5",
+                    "nan",
+                    "1e20",
+                    "9223372036854775808",
+                    "-9223372036854775809",
+                    "2025-01-05T10:00:00Z",
+                    "2025-01-05 10:00:00+05:00",
+                    "1900-01-01",
+                    "9999-12-31",
+                    "a\x00b",
+                    "=cmd|'/C'!A0",
+                    "1",
+                    "86401",
+                ]
+            ),
+        ),
+        max_size=25,
+    ),
     extra_rows=st.integers(0, 3),
 )
 def test_rows_in_equals_kept_plus_quarantined(tmp_path_factory, base_rows, edits, extra_rows):
@@ -510,8 +653,9 @@ def test_fetch_kaggle_runs_the_cli_and_checks_the_file(tmp_path, monkeypatch, ca
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
     target = fetch_kaggle(tmp_path, run=fake_run, which=lambda name: "/usr/bin/kaggle")
-    assert calls == [["kaggle", "datasets", "download", "-d", data_mod.KAGGLE_DATASET, "-p", str(tmp_path),
-                      "--unzip", "--force"]]
+    assert calls == [
+        ["kaggle", "datasets", "download", "-d", data_mod.KAGGLE_DATASET, "-p", str(tmp_path), "--unzip", "--force"]
+    ]
     assert target == tmp_path / "consumer_behavior_dataset.csv"
     assert "not the published" in capsys.readouterr().out  # the fake file's hash differs
 

@@ -26,8 +26,7 @@ QUERY_NAMES = [q.name for q in list_queries()]
 @pytest.fixture(scope="module")
 def sim_db(tmp_path_factory, small_sim):
     path = tmp_path_factory.mktemp("db") / "sim.sqlite"
-    return build_database(small_sim.sessions, path, assignments=small_sim.assignments,
-                          pre_period=small_sim.pre_period)
+    return build_database(small_sim.sessions, path, assignments=small_sim.assignments, pre_period=small_sim.pre_period)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +50,9 @@ def _assert_same(sql: pd.DataFrame, ref: pd.DataFrame, name: str) -> None:
     for col in sql.columns:
         a, b = sql[col], ref[col]
         if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
-            np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-9,
-                                       err_msg=f"{name}.{col}")
+            np.testing.assert_allclose(
+                a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-9, err_msg=f"{name}.{col}"
+            )
         else:
             assert a.astype(str).tolist() == b.astype(str).tolist(), f"{name}.{col}"
 

@@ -5,17 +5,27 @@ from __future__ import annotations
 
 import pytest
 
-from ecommerce_analytics import paths, recommendations as rec
+from ecommerce_analytics import paths
+from ecommerce_analytics import recommendations as rec
 from ecommerce_analytics.cli import main
 
 DESIGN_DOCS = [
-    "project/plan/goals.md", "project/plan/progress.md", "project/history/decisions.md",
+    "project/plan/goals.md",
+    "project/plan/progress.md",
+    "project/history/decisions.md",
     "project/context/session_notes.md",
-    "project/user_resources/00_overview.md", "project/user_resources/01_setup_guide.md",
-    "project/user_resources/02_dataset_information.md", "project/user_resources/03_analysis_plan.md",
-    "project/user_resources/04_sql_index.md", "project/user_resources/05_code_templates.md",
-    "project/user_resources/06_resume_bullets.md", "project/user_resources/07_assistant_prompt.md",
-    "ai_system/personas.md", "ai_system/memory.md", "ai_system/rules.md", "ai_system/templates.md",
+    "project/user_resources/00_overview.md",
+    "project/user_resources/01_setup_guide.md",
+    "project/user_resources/02_dataset_information.md",
+    "project/user_resources/03_analysis_plan.md",
+    "project/user_resources/04_sql_index.md",
+    "project/user_resources/05_code_templates.md",
+    "project/user_resources/06_resume_bullets.md",
+    "project/user_resources/07_assistant_prompt.md",
+    "ai_system/personas.md",
+    "ai_system/memory.md",
+    "ai_system/rules.md",
+    "ai_system/templates.md",
 ]
 
 

@@ -53,8 +53,13 @@ def test_score_interval_matches_newcombe_table_and_z_test_matches_statsmodels():
     # method 5 (Mee 1984 score interval) 0.0533 to 0.3377; method 6 (Miettinen-Nurminen) 0.0528 to 0.3382.
     r = ex.two_proportions(48, 80, 56, 70)
     assert (round(r.ci_low, 4), round(r.ci_high, 4)) == (0.0533, 0.3377)
-    mn = ex._invert(lambda d: ex._score_z_diff(56, 70, 48, 80, d) * np.sqrt(149 / 150), np.array(56 / 70 - 48 / 80),
-                    -1.0, 1.0, stats.norm.isf(0.025))  # with MN's n / (n - 1) factor
+    mn = ex._invert(
+        lambda d: ex._score_z_diff(56, 70, 48, 80, d) * np.sqrt(149 / 150),
+        np.array(56 / 70 - 48 / 80),
+        -1.0,
+        1.0,
+        stats.norm.isf(0.025),
+    )  # with MN's n / (n - 1) factor
     assert (round(float(mn[0]), 4), round(float(mn[1]), 4)) == (0.0528, 0.3382)
     z_p = proportions_ztest([56, 48], [70, 80])[1]
     assert r.p_value == pytest.approx(z_p, abs=1e-12)
@@ -87,7 +92,9 @@ def test_test_and_intervals_never_disagree_on_a_grid_of_small_counts():
         ok = (xc > 0) & (xt > 0)  # the ratio exists
         assert np.array_equal(reject[ok], ((s["ratio_low"] > 1) | (s["ratio_high"] < 1))[ok]), (nc, nt)
         both = (xc + xt > 0) & (xc + xt < nc + nt)
-        ref = np.array([proportions_ztest([b, a], [nt, nc])[1] for a, b in zip(xc[both][::37], xt[both][::37])])
+        ref = np.array(
+            [proportions_ztest([b, a], [nt, nc])[1] for a, b in zip(xc[both][::37], xt[both][::37], strict=True)]
+        )
         np.testing.assert_allclose(s["p_value"][both][::37], ref, atol=1e-9)
     r = ex.two_proportions(25, 30, 76, 80)
     assert r.p_value == pytest.approx(0.0468, abs=1e-4) and r.ci_low > 0 and r.extra["relative_ci_low"] > 0
@@ -123,8 +130,14 @@ def test_bootstrap_agrees_with_scipy_bootstrap():
     rng = np.random.default_rng(1)
     c, t = rng.exponential(10, 3000), rng.exponential(11, 3000)
     ours = ex.bootstrap_mean_difference(c, t, n_resamples=2000, seed=2)
-    ref = stats.bootstrap((t, c), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), n_resamples=2000,
-                          method="percentile", random_state=3, vectorized=True).confidence_interval
+    ref = stats.bootstrap(
+        (t, c),
+        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        n_resamples=2000,
+        method="percentile",
+        random_state=3,
+        vectorized=True,
+    ).confidence_interval
     assert ours.ci_low == pytest.approx(ref.low, abs=0.12) and ours.ci_high == pytest.approx(ref.high, abs=0.12)
     assert "percentile" in ours.method  # large arms: percentile by default
     bucketed = ex.bootstrap_mean_difference(c, t, n_resamples=2000, seed=2, buckets=500)
@@ -136,8 +149,14 @@ def test_bca_bootstrap_agrees_with_scipy_and_p_value_is_never_zero():
     c, t = rng.exponential(1.0, 40), rng.exponential(2.0, 60)
     ours = ex.bootstrap_mean_difference(c, t, n_resamples=20_000, seed=3)
     assert "BCa" in ours.method  # small arms: BCa by default
-    ref = stats.bootstrap((t, c), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), n_resamples=20_000,
-                          method="BCa", random_state=4, vectorized=True).confidence_interval
+    ref = stats.bootstrap(
+        (t, c),
+        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        n_resamples=20_000,
+        method="BCa",
+        random_state=4,
+        vectorized=True,
+    ).confidence_interval
     assert ours.ci_low == pytest.approx(ref.low, abs=0.05) and ours.ci_high == pytest.approx(ref.high, abs=0.05)
     far = ex.bootstrap_mean_difference(np.zeros(50) + rng.normal(0, 0.01, 50), np.ones(50), n_resamples=999)
     assert far.p_value == pytest.approx(2 / 1000)  # (b + 1) / (B + 1), doubled for two sides, never 0
@@ -223,8 +242,9 @@ def test_bayesian_probability_matches_the_exact_value():
     from scipy.special import betaln
 
     a_a, b_a, a_b, b_b = 1 + 12, 1 + 88, 1 + 20, 1 + 80
-    exact = sum(np.exp(betaln(a_a + i, b_a + b_b) - np.log(b_b + i) - betaln(1 + i, b_b) - betaln(a_a, b_a))
-                for i in range(a_b))
+    exact = sum(
+        np.exp(betaln(a_a + i, b_a + b_b) - np.log(b_b + i) - betaln(1 + i, b_b) - betaln(a_a, b_a)) for i in range(a_b)
+    )
     res = ex.bayesian_proportions(12, 100, 20, 100, draws=400_000)
     assert res["prob_treatment_better"] == pytest.approx(exact, abs=0.003)
     assert res["expected_loss_ship_treatment"] < res["expected_loss_keep_control"]
@@ -236,13 +256,15 @@ def test_non_inferiority_matches_statsmodels_and_its_own_interval():
     for xc, xt, margin in ((480, 470, 0.02), (480, 470, 0.05), (480, 470, 0.06), (300, 330, 0.01), (50, 41, 0.1)):
         r = ex.two_proportions(xc, 1000, xt, 1000)
         ni = ex.non_inferiority(r, margin)
-        ref = sm_test_proportions_2indep(xt, 1000, xc, 1000, value=-margin, method="score", correction=False,
-                                      alternative="larger")
+        ref = sm_test_proportions_2indep(
+            xt, 1000, xc, 1000, value=-margin, method="score", correction=False, alternative="larger"
+        )
         assert ni["p_value"] == pytest.approx(ref.pvalue, abs=1e-9)
         assert ni["passed"] == (r.ci_low > -margin) == (ni["p_value"] < 0.025), (xc, xt, margin)
         lower = ex.non_inferiority(r, margin, higher_is_better=False)
-        ref = sm_test_proportions_2indep(xt, 1000, xc, 1000, value=margin, method="score", correction=False,
-                                      alternative="smaller")
+        ref = sm_test_proportions_2indep(
+            xt, 1000, xc, 1000, value=margin, method="score", correction=False, alternative="smaller"
+        )
         assert lower["p_value"] == pytest.approx(ref.pvalue, abs=1e-9)
         assert lower["passed"] == (r.ci_high < margin)
     assert "95%" in ni["convention"]
@@ -278,26 +300,33 @@ def test_segment_effects_find_a_planted_difference():
 
 
 # ------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("call, message", [
-    (lambda: ex.two_proportions(0, 0, 1, 10), "the arm is empty"),
-    (lambda: ex.two_proportions(11, 10, 1, 10), "must lie between 0 and n"),
-    (lambda: ex.two_proportions(-1, 10, 1, 10), "must lie between 0 and n"),
-    (lambda: ex.two_proportions(float("nan"), 10, 1, 10), "finite"),
-    (lambda: ex.welch_test([1.0, np.nan, 2.0], [1.0, 2.0]), "NaN"),
-    (lambda: ex.welch_test([1.0], [1.0, 2.0]), "at least two"),
-    (lambda: ex.ratio_metric([1.0], [1.0], [1.0, 2.0], [1.0, 1.0]), "at least two units"),
-    (lambda: ex.sample_size_proportions(0.2, 0.0), "mde must not be 0"),
-    (lambda: ex.sample_size_proportions(0.95, 0.1), "strictly between 0 and 1"),
-    (lambda: ex.adjust_pvalues([0.5, 1.2]), "p-values must lie in"),
-    (lambda: ex.msprt_proportions([5], [0], [1], [10]), "n > 0"),
-    (lambda: ex.sample_size_proportions(0.2, 0.02, alpha=1.5), "alpha must lie"),
-    (lambda: ex.sample_size_proportions(0.2, 0.02, alternative="bigger"), "alternative must be one of"),
-    (lambda: ex.power_proportions(0.2, 0.02, 100, test="exact"), "test must be 'pooled' or 'unpooled'"),
-    (lambda: ex.two_proportions(1, 10, 1, 10, confidence=95), "confidence must lie"),
-    (lambda: ex.bootstrap_mean_difference([1.0, 2.0], [1.0, 3.0], method="bc"), "method must be"),
-    (lambda: ex.segment_effects(__import__("pandas").DataFrame({"s": [1]}), "s", successes="x", trials="y",
-                                method="sidak"), "method must be"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: ex.two_proportions(0, 0, 1, 10), "the arm is empty"),
+        (lambda: ex.two_proportions(11, 10, 1, 10), "must lie between 0 and n"),
+        (lambda: ex.two_proportions(-1, 10, 1, 10), "must lie between 0 and n"),
+        (lambda: ex.two_proportions(float("nan"), 10, 1, 10), "finite"),
+        (lambda: ex.welch_test([1.0, np.nan, 2.0], [1.0, 2.0]), "NaN"),
+        (lambda: ex.welch_test([1.0], [1.0, 2.0]), "at least two"),
+        (lambda: ex.ratio_metric([1.0], [1.0], [1.0, 2.0], [1.0, 1.0]), "at least two units"),
+        (lambda: ex.sample_size_proportions(0.2, 0.0), "mde must not be 0"),
+        (lambda: ex.sample_size_proportions(0.95, 0.1), "strictly between 0 and 1"),
+        (lambda: ex.adjust_pvalues([0.5, 1.2]), "p-values must lie in"),
+        (lambda: ex.msprt_proportions([5], [0], [1], [10]), "n > 0"),
+        (lambda: ex.sample_size_proportions(0.2, 0.02, alpha=1.5), "alpha must lie"),
+        (lambda: ex.sample_size_proportions(0.2, 0.02, alternative="bigger"), "alternative must be one of"),
+        (lambda: ex.power_proportions(0.2, 0.02, 100, test="exact"), "test must be 'pooled' or 'unpooled'"),
+        (lambda: ex.two_proportions(1, 10, 1, 10, confidence=95), "confidence must lie"),
+        (lambda: ex.bootstrap_mean_difference([1.0, 2.0], [1.0, 3.0], method="bc"), "method must be"),
+        (
+            lambda: ex.segment_effects(
+                __import__("pandas").DataFrame({"s": [1]}), "s", successes="x", trials="y", method="sidak"
+            ),
+            "method must be",
+        ),
+    ],
+)
 def test_bad_input_is_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -63,6 +63,7 @@ def _set(column, rows, value, dtype=None):
         for i in rows:
             f.at[i, column] = value
         return f
+
     return edit
 
 
@@ -76,6 +77,7 @@ def _tz_column(tz):
     def edit(f):
         f["purchase_date"] = f["purchase_date"].dt.tz_localize(tz)
         return f
+
     return edit
 
 
@@ -111,13 +113,22 @@ def _string_offsets(f):
 
 
 FRAME_CASES = [
-    FrameCase("int64 pages 2**62", _set("pages_visited", [2], 2**62), 1,
-              "pages_visited: out of domain (1 <= pages_visited <= 1,000)"),
-    FrameCase("int64 time_spent at the int64 minimum", _set("time_spent", [2], np.iinfo(np.int64).min), 1,
-              "time_spent: out of domain"),
+    FrameCase(
+        "int64 pages 2**62",
+        _set("pages_visited", [2], 2**62),
+        1,
+        "pages_visited: out of domain (1 <= pages_visited <= 1,000)",
+    ),
+    FrameCase(
+        "int64 time_spent at the int64 minimum",
+        _set("time_spent", [2], np.iinfo(np.int64).min),
+        1,
+        "time_spent: out of domain",
+    ),
     FrameCase("uint64 maximum", _uint64_max, 1, "time_spent: 18446744073709551615 is outside int64"),
-    FrameCase("float 1e20 in an int column", _set("time_spent", [1], 1e20, float), 1,
-              "time_spent: 1e+20 is outside int64"),
+    FrameCase(
+        "float 1e20 in an int column", _set("time_spent", [1], 1e20, float), 1, "time_spent: 1e+20 is outside int64"
+    ),
     FrameCase("float 2.5 in an int column", _set("rating", [1], 2.5, float), 1, "rating: not a whole number"),
     FrameCase("float inf in a flag", _set("add_to_cart", [1], np.inf, float), 1, "add_to_cart: not finite"),
     FrameCase("whole floats in int columns", _set("rating", [1], 3.0, float)),
@@ -128,33 +139,75 @@ FRAME_CASES = [
     FrameCase("tz-aware column (UTC)", _tz_column("UTC")),
     FrameCase("one aware datetime object", _aware_objects, 1, "purchase_date: time-zone offset +03:00"),
     FrameCase("one -08:00 string among naive strings", _string_offsets, 1, "purchase_date: time-zone offset -08:00"),
-    FrameCase("date in 1900", _set("purchase_date", [3], pd.Timestamp("1900-01-01")), 1,
-              "purchase_date: outside the plausible window"),
+    FrameCase(
+        "date in 1900",
+        _set("purchase_date", [3], pd.Timestamp("1900-01-01")),
+        1,
+        "purchase_date: outside the plausible window",
+    ),
     FrameCase("list cell", _set("location", [4], ["Paris", "Lyon"], object), 1, "location: a list, not a single value"),
     FrameCase("dict cell", _set("price", [5], {"amount": 3}, object), 1, "price: a dict, not a single value"),
     FrameCase("bytes cell", _set("user_id", [6], b"\x00\x01", object), 1, "user_id: bytes, not a single value"),
-    FrameCase("numpy array cell", _set("rating", [7], np.array([1, 2]), object), 1, "rating: a list, not a single value"),
-    FrameCase("NUL in a str column", _set("review_text", [8], "good\x00bad"), 1,
-              "review_text: contains a NUL character"),
-    FrameCase("NUL in an object column", _set("location", [8], "Ro\x00me", object), 1,
-              "location: contains a NUL character"),
-    FrameCase("complex prices", lambda f: f.assign(price=f.price.astype(complex)),
-              error="no valid rows: all 40 rows quarantined (most common reason: price: not a number (complex))"),
+    FrameCase(
+        "numpy array cell", _set("rating", [7], np.array([1, 2]), object), 1, "rating: a list, not a single value"
+    ),
+    FrameCase(
+        "NUL in a str column", _set("review_text", [8], "good\x00bad"), 1, "review_text: contains a NUL character"
+    ),
+    FrameCase(
+        "NUL in an object column", _set("location", [8], "Ro\x00me", object), 1, "location: contains a NUL character"
+    ),
+    FrameCase(
+        "complex prices",
+        lambda f: f.assign(price=f.price.astype(complex)),
+        error="no valid rows: all 40 rows quarantined (most common reason: price: not a number (complex))",
+    ),
     FrameCase("true/false in a price", _set("price", [2], True, object), 1, "price: not a number"),
-    FrameCase("true/false in a page count", _set("pages_visited", [2], True, object), 1,
-              "pages_visited: not a number (true/false)"),
-    FrameCase("Decimal prices and ratings", lambda f: f.assign(
-        price=[decimal.Decimal(str(x)) for x in f.price], rating=[decimal.Decimal(int(x)) for x in f.rating])),
-    FrameCase("datetimes in a price column", lambda f: f.assign(price=f.purchase_date.astype(object)).pipe(
-        lambda g: g.assign(price=[v if i < 39 else 5.0 for i, v in enumerate(g.price)])), 39, "price: not a number"),
-    FrameCase("Arrow timestamps with a DST zone", lambda f: f.assign(purchase_date=f.purchase_date.dt.tz_localize(
-        "Europe/Berlin").astype("timestamp[us, tz=Europe/Berlin][pyarrow]"))),
-    FrameCase("Arrow uint64 maximum", lambda f: f.assign(time_spent=f.time_spent.astype("uint64[pyarrow]")).pipe(
-        _set("time_spent", [5], 2**64 - 1)), 1, "time_spent: 18446744073709551615 is outside int64"),
+    FrameCase(
+        "true/false in a page count",
+        _set("pages_visited", [2], True, object),
+        1,
+        "pages_visited: not a number (true/false)",
+    ),
+    FrameCase(
+        "Decimal prices and ratings",
+        lambda f: f.assign(
+            price=[decimal.Decimal(str(x)) for x in f.price], rating=[decimal.Decimal(int(x)) for x in f.rating]
+        ),
+    ),
+    FrameCase(
+        "datetimes in a price column",
+        lambda f: f.assign(price=f.purchase_date.astype(object)).pipe(
+            lambda g: g.assign(price=[v if i < 39 else 5.0 for i, v in enumerate(g.price)])
+        ),
+        39,
+        "price: not a number",
+    ),
+    FrameCase(
+        "Arrow timestamps with a DST zone",
+        lambda f: f.assign(
+            purchase_date=f.purchase_date.dt.tz_localize("Europe/Berlin").astype(
+                "timestamp[us, tz=Europe/Berlin][pyarrow]"
+            )
+        ),
+    ),
+    FrameCase(
+        "Arrow uint64 maximum",
+        lambda f: f.assign(time_spent=f.time_spent.astype("uint64[pyarrow]")).pipe(_set("time_spent", [5], 2**64 - 1)),
+        1,
+        "time_spent: 18446744073709551615 is outside int64",
+    ),
     FrameCase("date objects", lambda f: f.assign(purchase_date=[d.date() for d in f.purchase_date])),
-    FrameCase("purchase without a cart", lambda f: f.assign(
-        purchase_decision=np.where(f.add_to_cart.eq(0) & (np.arange(len(f)) == f.add_to_cart.eq(0).idxmax()), 1,
-                                   f.purchase_decision)), 1, "purchase_decision = 1 but add_to_cart = 0"),
+    FrameCase(
+        "purchase without a cart",
+        lambda f: f.assign(
+            purchase_decision=np.where(
+                f.add_to_cart.eq(0) & (np.arange(len(f)) == f.add_to_cart.eq(0).idxmax()), 1, f.purchase_decision
+            )
+        ),
+        1,
+        "purchase_decision = 1 but add_to_cart = 0",
+    ),
 ]
 
 
@@ -191,8 +244,9 @@ def test_tz_aware_columns_are_read_on_their_own_clock_and_reported(sim, tmp_path
     berlin["purchase_date"] = berlin["purchase_date"].dt.tz_localize("Europe/Berlin")
     result = validate_sessions(berlin)
     pd.testing.assert_series_equal(result.sessions["purchase_date"], sim["purchase_date"].astype("datetime64[us]"))
-    assert any("time-zone-aware column (Europe/Berlin)" in n and "not converted to UTC" in n
-               for n in result.report.notes)
+    assert any(
+        "time-zone-aware column (Europe/Berlin)" in n and "not converted to UTC" in n for n in result.report.notes
+    )
     berlin.to_parquet(tmp_path / "tz.parquet")
     loaded = load_sessions(tmp_path / "tz.parquet")
     assert loaded.report.rows_kept == len(sim)
@@ -214,8 +268,12 @@ def test_whole_numbers_are_exact_above_2_to_the_53(sim):
     through a float (pages are bounded, so this is checked on the parser itself)."""
     col = data.COLUMNS_BY_NAME["pages_visited"]
     reasons = np.array([None, None, None], dtype=object)
-    values = data._parse_whole(col, pd.Series(["9007199254740993", "-9223372036854775808", "3"], dtype=object),
-                               np.zeros(3, dtype=bool), reasons)
+    values = data._parse_whole(
+        col,
+        pd.Series(["9007199254740993", "-9223372036854775808", "3"], dtype=object),
+        np.zeros(3, dtype=bool),
+        reasons,
+    )
     assert values.tolist()[:2] == [2**53 + 1, -(2**63)]
     assert values.dtype == np.int64
 
@@ -287,12 +345,24 @@ def test_bad_delimiters_are_one_line_errors(tmp_path, sim):
 
 # --------------------------------------------------------------------------- CSV escaping
 def test_escape_formulas_escapes_text_cells_only():
-    frame = pd.DataFrame({"text": ["=cmd|' /C calc'!A0", "@SUM(A1)", "+1+2", "-2+3", "\tx", "\rx", "plain", "-5.00",
-                                   "+3", None],
-                          "number": [-1.5, 2, -3, 4, 5, 6, 7, 8, 9, 10]})
+    frame = pd.DataFrame(
+        {
+            "text": ["=cmd|' /C calc'!A0", "@SUM(A1)", "+1+2", "-2+3", "\tx", "\rx", "plain", "-5.00", "+3", None],
+            "number": [-1.5, 2, -3, 4, 5, 6, 7, 8, 9, 10],
+        }
+    )
     out = escape_formulas(frame)
-    assert out["text"].tolist()[:9] == ["'=cmd|' /C calc'!A0", "'@SUM(A1)", "'+1+2", "'-2+3", "'\tx", "'\rx", "plain",
-                                        "-5.00", "+3"]
+    assert out["text"].tolist()[:9] == [
+        "'=cmd|' /C calc'!A0",
+        "'@SUM(A1)",
+        "'+1+2",
+        "'-2+3",
+        "'\tx",
+        "'\rx",
+        "plain",
+        "-5.00",
+        "+3",
+    ]
     assert pd.isna(out["text"].iloc[9])
     assert out["number"].tolist() == frame["number"].tolist() and out["number"].dtype == frame["number"].dtype
     assert frame["text"].iloc[0] == "=cmd|' /C calc'!A0"  # the input is not modified
@@ -345,8 +415,10 @@ ARG_CASES = [
     (["validate", "{t}/s.csv", "--quarantine-out", "{t}/dir"], "--quarantine-out {t}/dir: is a directory"),
     (["validate", "{t}/s.csv", "--json", "{t}/dir"], "--json {t}/dir: is a directory"),
     (["validate", "{t}/s.csv", "--quarantine-out", "{t}/s.csv/q.csv"], "cannot be created"),
-    (["predict", "--model", "{t}/garbage.joblib", "--data", "{t}/s.csv", "--out", "{t}/p.csv"],
-     "model card garbage.card.json not found"),
+    (
+        ["predict", "--model", "{t}/garbage.joblib", "--data", "{t}/s.csv", "--out", "{t}/p.csv"],
+        "model card garbage.card.json not found",
+    ),
     (["predict", "--model", "{t}/dir", "--data", "{t}/s.csv", "--out", "{t}/p.csv"], "is a directory"),
     (["predict", "--model", "{t}/none.joblib", "--data", "{t}/s.csv", "--out", "{t}/p.csv"], "model file not found"),
     (["sql", "1", "--db", "{t}/notes.txt"], "--db {t}/notes.txt: not a SQLite database"),
@@ -364,8 +436,9 @@ ARG_CASES = [
 ]
 
 
-@pytest.mark.parametrize("argv, message", ARG_CASES, ids=[" ".join(a[:3]) + f" #{i}" for i, (a, _) in
-                                                          enumerate(ARG_CASES)])
+@pytest.mark.parametrize(
+    "argv, message", ARG_CASES, ids=[" ".join(a[:3]) + f" #{i}" for i, (a, _) in enumerate(ARG_CASES)]
+)
 def test_arguments_are_checked_up_front(argv, message, files, capsys, monkeypatch):
     monkeypatch.setattr(paths, "PROCESSED_DIR", files / "processed")
     monkeypatch.setattr(paths, "DEFAULT_DATABASE", files / "processed" / "ecommerce.sqlite")
@@ -381,17 +454,33 @@ def test_arguments_are_checked_up_front(argv, message, files, capsys, monkeypatc
 
 
 def test_sep_and_out_checks_also_apply_to_predict(files, model_dir, capsys):
-    assert main(["predict", "--model", str(files / "m.joblib"), "--data", str(files / "s.csv"), "--out",
-                 str(files / "o.csv"), "--sep", ";;"]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(files / "m.joblib"),
+                "--data",
+                str(files / "s.csv"),
+                "--out",
+                str(files / "o.csv"),
+                "--sep",
+                ";;",
+            ]
+        )
+        == 2
+    )
     assert "delimiter must be exactly one character" in capsys.readouterr().err
     model = str(model_dir / "browse_stage.joblib")
-    for argv, message in [(["--data", str(files / "s.csv"), "--out", str(files / "dir")],
-                           f"--out {files / 'dir'}: is a directory"),
-                          (["--data", str(files / "nope.csv"), "--out", str(files / "o.csv")],
-                           f"--data {files / 'nope.csv'}: file not found"),
-                          (["--data", str(files / "dir"), "--out", str(files / "o.csv")], "is a directory, not a data file"),
-                          (["--data", str(files / "s.csv"), "--out", str(files / "s.csv" / "o.csv")],
-                           "cannot be created")]:
+    for argv, message in [
+        (["--data", str(files / "s.csv"), "--out", str(files / "dir")], f"--out {files / 'dir'}: is a directory"),
+        (
+            ["--data", str(files / "nope.csv"), "--out", str(files / "o.csv")],
+            f"--data {files / 'nope.csv'}: file not found",
+        ),
+        (["--data", str(files / "dir"), "--out", str(files / "o.csv")], "is a directory, not a data file"),
+        (["--data", str(files / "s.csv"), "--out", str(files / "s.csv" / "o.csv")], "cannot be created"),
+    ]:
         assert main(["predict", "--model", model, *argv]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err
@@ -421,10 +510,12 @@ def test_help_stays_fast_and_light():
     import subprocess
     import sys
 
-    code = ("import sys, time; t = time.perf_counter(); from ecommerce_analytics.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('pandas', 'numpy', 'sklearn') if m in sys.modules]\n"
-            "print(time.perf_counter() - t, heavy, file=sys.stderr)")
+    code = (
+        "import sys, time; t = time.perf_counter(); from ecommerce_analytics.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pandas', 'numpy', 'sklearn') if m in sys.modules]\n"
+        "print(time.perf_counter() - t, heavy, file=sys.stderr)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds, heavy = proc.stderr.strip().split(" ", 1)
     assert heavy == "[]" and float(seconds) < 1.0
@@ -437,8 +528,13 @@ def model_dir(tmp_path_factory, small_sim):
     frame = md.stage_frame(small_sim.sessions, md.BROWSE)
     pipe = md.make_models(md.BROWSE.numeric, md.BROWSE.categorical)["logistic_regression"]
     pipe.fit(frame[md.BROWSE.features], frame[TARGET])
-    card = {"stage": "browse", "target": TARGET, "model": "logistic_regression", "numeric": list(md.BROWSE.numeric),
-            "categorical": list(md.BROWSE.categorical)}
+    card = {
+        "stage": "browse",
+        "target": TARGET,
+        "model": "logistic_regression",
+        "numeric": list(md.BROWSE.numeric),
+        "categorical": list(md.BROWSE.categorical),
+    }
     md.save_model(pipe, folder / "browse_stage.joblib", card)
     return folder
 
@@ -526,10 +622,16 @@ def test_model_files_and_cards_that_the_project_did_not_write(model_dir, tmp_pat
     # Cards: empty, not JSON, not an object, no hash, wrong stage.
     real = tmp_path / "real.joblib"
     real.write_bytes((model_dir / "browse_stage.joblib").read_bytes())
-    for text, message in [("", "not valid JSON"), ("{oops", "not valid JSON"), ("[1, 2]", "not a JSON object"),
-                          (json.dumps({k: v for k, v in good_card.items() if k != "model_sha256"}),
-                           "lacks 'model_sha256' (saved by an older version"),
-                          (json.dumps({**good_card, "stage": "checkout"}), "unknown stage 'checkout'")]:
+    for text, message in [
+        ("", "not valid JSON"),
+        ("{oops", "not valid JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (
+            json.dumps({k: v for k, v in good_card.items() if k != "model_sha256"}),
+            "lacks 'model_sha256' (saved by an older version",
+        ),
+        (json.dumps({**good_card, "stage": "checkout"}), "unknown stage 'checkout'"),
+    ]:
         real.with_suffix(".card.json").write_text(text)
         with pytest.raises(md.ModelFileError, match=message.replace("(", r"\(")):
             md.load_model(real)
@@ -544,14 +646,23 @@ def test_every_model_kind_round_trips_through_the_restricted_loader(kind, small_
     pipe = md.make_models(md.BROWSE.numeric, md.BROWSE.categorical)[kind]
     pipe.set_params(model__n_estimators=5)
     pipe.fit(frame[md.BROWSE.features], frame[TARGET])
-    card = {"stage": "browse", "target": TARGET, "model": kind, "numeric": list(md.BROWSE.numeric),
-            "categorical": list(md.BROWSE.categorical)}
+    card = {
+        "stage": "browse",
+        "target": TARGET,
+        "model": kind,
+        "numeric": list(md.BROWSE.numeric),
+        "categorical": list(md.BROWSE.categorical),
+    }
     path, _ = md.save_model(pipe, tmp_path / "m.joblib", card)
     loaded, saved = md.load_model(path)
     assert saved["model_sha256"] == data.file_sha256(path) and saved["model_format"] == md.MODEL_FORMAT
     # (a forest sums its trees' votes on 2 threads, so the last bit may differ between calls)
-    np.testing.assert_allclose(loaded.predict_proba(frame[md.BROWSE.features]),
-                               pipe.predict_proba(frame[md.BROWSE.features]), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        loaded.predict_proba(frame[md.BROWSE.features]),
+        pipe.predict_proba(frame[md.BROWSE.features]),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 def test_predict_output_escapes_formula_ids(model_dir, sim, tmp_path, capsys):
@@ -559,10 +670,26 @@ def test_predict_output_escapes_formula_ids(model_dir, sim, tmp_path, capsys):
     frame.loc[0, "user_id"] = '=HYPERLINK("http://evil","x")'
     frame.to_csv(tmp_path / "d.csv", index=False, date_format="%Y-%m-%d %H:%M:%S")
     model = str(model_dir / "browse_stage.joblib")
-    assert main(["-q", "predict", "--model", model, "--data", str(tmp_path / "d.csv"), "--out",
-                 str(tmp_path / "p.csv")]) == 0
-    assert main(["-q", "predict", "--model", model, "--data", str(tmp_path / "d.csv"), "--out",
-                 str(tmp_path / "raw.csv"), "--raw-csv"]) == 0
+    assert (
+        main(["-q", "predict", "--model", model, "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "p.csv")])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "-q",
+                "predict",
+                "--model",
+                model,
+                "--data",
+                str(tmp_path / "d.csv"),
+                "--out",
+                str(tmp_path / "raw.csv"),
+                "--raw-csv",
+            ]
+        )
+        == 0
+    )
     escaped = pd.read_csv(tmp_path / "p.csv", dtype={"user_id": str})
     raw = pd.read_csv(tmp_path / "raw.csv", dtype={"user_id": str})
     assert escaped.user_id.iloc[0] == "'" + frame.user_id.iloc[0] and raw.user_id.iloc[0] == frame.user_id.iloc[0]
@@ -594,8 +721,13 @@ def test_db_paths_with_uri_characters_open_the_named_file_read_only(odd_db, caps
 def test_attach_and_other_escapes_are_denied(odd_db, tmp_path):
     target = tmp_path / "attached.sqlite"
     conn = database.connect(odd_db)
-    for sql in (f"ATTACH DATABASE '{target}' AS x", f"VACUUM INTO '{target}'", "PRAGMA journal_mode = WAL",
-                "CREATE TEMP TABLE t (x)", "SELECT load_extension('x')"):
+    for sql in (
+        f"ATTACH DATABASE '{target}' AS x",
+        f"VACUUM INTO '{target}'",
+        "PRAGMA journal_mode = WAL",
+        "CREATE TEMP TABLE t (x)",
+        "SELECT load_extension('x')",
+    ):
         with pytest.raises(sqlite3.DatabaseError, match="not authorized|authorization denied"):
             conn.execute(sql)
     conn.close()

@@ -17,8 +17,10 @@ from ecommerce_analytics.database import build_database, run_query
 
 # Newcombe (1998), "Two-sided confidence intervals for the single proportion: comparison of
 # seven methods", Statistics in Medicine 17:857-872, Table II, method 3 (Wilson score).
-@pytest.mark.parametrize("s, n, lo, hi", [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605),
-                                          (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)])
+@pytest.mark.parametrize(
+    "s, n, lo, hi",
+    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+)
 def test_wilson_matches_newcombe_1998(s, n, lo, hi):
     est = metrics.proportion(s, n)
     assert (round(est.ci_low, 4), round(est.ci_high, 4)) == (lo, hi)
@@ -49,14 +51,17 @@ def test_mean_interval_equals_scipy():
     assert (est.ci_low, est.ci_high) == pytest.approx((lo, hi), abs=1e-10)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: metrics.proportion(5, 3), "successes must lie in"),
-    (lambda: metrics.proportion(0, 0), "at least one trial"),
-    (lambda: metrics.proportion(-1, 10), "successes must lie in"),
-    (lambda: metrics.mean([1.0]), "at least two values"),
-    (lambda: metrics.mean([1.0, np.nan]), "NaN"),
-    (lambda: metrics.rate_difference(3, 2, 1, 5), "invalid counts"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: metrics.proportion(5, 3), "successes must lie in"),
+        (lambda: metrics.proportion(0, 0), "at least one trial"),
+        (lambda: metrics.proportion(-1, 10), "successes must lie in"),
+        (lambda: metrics.mean([1.0]), "at least two values"),
+        (lambda: metrics.mean([1.0, np.nan]), "NaN"),
+        (lambda: metrics.rate_difference(3, 2, 1, 5), "invalid counts"),
+    ],
+)
 def test_bad_input_is_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
@@ -95,8 +100,9 @@ def test_conversion_screen_matches_statsmodels_and_holm():
     screen = metrics.conversion_screen(frame, ["group", "noise"])
     row = screen[(screen.variable == "group") & (screen.level == "a")].iloc[0]
     in_a = frame.group == "a"
-    z_p = proportions_ztest([frame.purchase_decision[in_a].sum(), frame.purchase_decision[~in_a].sum()],
-                            [in_a.sum(), (~in_a).sum()])[1]
+    z_p = proportions_ztest(
+        [frame.purchase_decision[in_a].sum(), frame.purchase_decision[~in_a].sum()], [in_a.sum(), (~in_a).sum()]
+    )[1]
     assert row.p_value == pytest.approx(z_p, rel=1e-12)
     assert np.allclose(screen.p_adjusted, multipletests(screen.p_value, method="holm")[1])
     assert row.significant  # the planted effect survives

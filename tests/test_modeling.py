@@ -20,8 +20,16 @@ def _churn(n: int = 3000, seed: int = 0) -> pd.DataFrame:
     fee = rng.normal(30, 5, n)
     logit = 0.5 - 0.12 * tenure + np.select([plan == "basic", plan == "pro"], [0.8, -0.8], 0.0)
     churned = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({"tenure": tenure, "monthly_fee": fee, "plan": plan, "churned": churned,
-                         "cancel_form": churned.copy(), "region": rng.choice(["n", "s"], n)})
+    return pd.DataFrame(
+        {
+            "tenure": tenure,
+            "monthly_fee": fee,
+            "plan": plan,
+            "churned": churned,
+            "cancel_form": churned.copy(),
+            "region": rng.choice(["n", "s"], n),
+        }
+    )
 
 
 def test_leakage_audit_flags_a_planted_leak_and_passes_clean_columns():
@@ -35,7 +43,9 @@ def test_leakage_audit_flags_a_planted_leak_and_passes_clean_columns():
 
 def test_leakage_audit_finds_a_pair_that_determines_the_target(small_sim):
     features = md.session_features(small_sim.sessions)
-    audit = md.leakage_audit(features, TARGET, md.BROWSE.features + ["add_to_cart", "abandoned_cart"]).set_index("feature")
+    audit = md.leakage_audit(features, TARGET, md.BROWSE.features + ["add_to_cart", "abandoned_cart"]).set_index(
+        "feature"
+    )
     assert audit.loc["abandoned_cart", "flagged"] and audit.loc["add_to_cart", "flagged"]
     assert "with add_to_cart, determines the target on 100.0% of rows" == audit.loc["abandoned_cart", "reason"]
     assert not audit.drop(["add_to_cart", "abandoned_cart"]).flagged.any()
@@ -77,7 +87,9 @@ def test_delong_matches_sklearn_and_a_paired_bootstrap():
     se_delong = (res["ci_high"] - res["ci_low"]) / (2 * 1.959964)
     assert se_delong == pytest.approx(se_boot, rel=0.15)
     swapped = md.delong_test(y, b, a)
-    assert swapped["difference"] == pytest.approx(-res["difference"]) and swapped["p_value"] == pytest.approx(res["p_value"])
+    assert swapped["difference"] == pytest.approx(-res["difference"]) and swapped["p_value"] == pytest.approx(
+        res["p_value"]
+    )
     same = md.delong_test(y, a, a)
     assert same["difference"] == 0 and same["p_value"] == 1.0
 
@@ -95,8 +107,9 @@ def test_value_curve_on_a_hand_computed_example():
     y = np.array([0, 0, 1, 1])
     p = np.array([0.1, 0.2, 0.6, 0.9])
     value = np.array([100.0, 200.0, 50.0, 50.0])
-    curve = md.value_curve(y, p, value, margin=0.5, offer_cost=1.0, uplift=0.1, thresholds=[0.0, 0.15, 0.5, 1.0],
-                           n_boot=50).set_index("threshold")
+    curve = md.value_curve(
+        y, p, value, margin=0.5, offer_cost=1.0, uplift=0.1, thresholds=[0.0, 0.15, 0.5, 1.0], n_boot=50
+    ).set_index("threshold")
     assert curve.loc[0.0, "value"] == 0.0
     assert curve.loc[0.15, "value"] == pytest.approx(0.1 * 0.5 * 100 - 1)
     assert curve.loc[0.5, "value"] == pytest.approx(0.1 * 0.5 * 300 - 2)
@@ -126,8 +139,13 @@ def saved_model(tmp_path_factory, small_sim):
     pipe = md.make_models(md.BROWSE.numeric, md.BROWSE.categorical)["logistic_regression"]
     pipe.fit(frame[md.BROWSE.features], frame[TARGET])
     path = tmp_path_factory.mktemp("models") / "browse_stage.joblib"
-    card = {"stage": "browse", "target": TARGET, "model": "logistic_regression", "numeric": list(md.BROWSE.numeric),
-            "categorical": list(md.BROWSE.categorical)}
+    card = {
+        "stage": "browse",
+        "target": TARGET,
+        "model": "logistic_regression",
+        "numeric": list(md.BROWSE.numeric),
+        "categorical": list(md.BROWSE.categorical),
+    }
     md.save_model(pipe, path, card)
     return path, pipe
 
@@ -138,8 +156,21 @@ def test_predict_round_trip_through_the_contract(saved_model, small_sim, tmp_pat
     data = sessions.copy()
     data.loc[[5, 9], "price"] = -1.0  # two rows the contract quarantines
     data.to_csv(tmp_path / "new.csv", index=False, date_format="%Y-%m-%d %H:%M:%S")
-    assert main(["-q", "predict", "--model", str(path), "--data", str(tmp_path / "new.csv"),
-                 "--out", str(tmp_path / "scores.csv")]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "predict",
+                "--model",
+                str(path),
+                "--data",
+                str(tmp_path / "new.csv"),
+                "--out",
+                str(tmp_path / "scores.csv"),
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "2 of 200 rows quarantined and not scored" in captured.err
     assert "Scored 198 of 200 rows" in captured.out

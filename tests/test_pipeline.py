@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import OTHER_FLOATING_POINT_ORDER, SMALL
 
 from ecommerce_analytics import paths, precision, viz
 from ecommerce_analytics.config import SIGNIFICANT_DIGITS
@@ -30,7 +31,6 @@ from ecommerce_analytics.pipeline import (
 )
 from ecommerce_analytics.reporting import RESULTS_SCHEMA_VERSION
 from ecommerce_analytics.simulate import simulate
-from conftest import OTHER_FLOATING_POINT_ORDER, SMALL
 
 NOTEBOOKS = notebook_paths()
 # Every test that executes notebooks is in the slow tier (`make test-fast` skips them).
@@ -38,8 +38,9 @@ SLOW = pytest.mark.slow
 
 
 def _plotly_outputs(nb) -> list[dict]:
-    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if PLOTLY_MIME in o.get("data", {})]
+    return [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if PLOTLY_MIME in o.get("data", {})
+    ]
 
 
 def _results(run, stem: str) -> dict:
@@ -48,8 +49,13 @@ def _results(run, stem: str) -> dict:
 
 def test_notebooks_exist_in_order():
     stems = [p.stem for p in NOTEBOOKS]
-    assert stems == ["01_exploratory_data_analysis", "02_customer_segmentation", "03_purchase_prediction",
-                     "04_ab_testing_causal_inference", "05_business_recommendations"]
+    assert stems == [
+        "01_exploratory_data_analysis",
+        "02_customer_segmentation",
+        "03_purchase_prediction",
+        "04_ab_testing_causal_inference",
+        "05_business_recommendations",
+    ]
     assert stems == sorted(stems)
 
 
@@ -141,8 +147,11 @@ def test_default_run_recovers_the_true_effects():
     truth = res["observational"]["truth"]
     ate = truth.get("discount_ate_kept", truth["discount_ate"])  # the ATE of the units kept after trimming
     for row in res["observational"]["estimates"]:
-        if (row["test"] == "discount" and row.get("estimand", "ATE") == "ATE"
-                and row["method"] in ("regression adjustment (Lin)", "AIPW (doubly robust)")):
+        if (
+            row["test"] == "discount"
+            and row.get("estimand", "ATE") == "ATE"
+            and row["method"] in ("regression adjustment (Lin)", "AIPW (doubly robust)")
+        ):
             assert row["ci_low"] <= ate <= row["ci_high"], row["method"]
 
 
@@ -154,7 +163,7 @@ def test_default_run_meets_the_ceiling_target():
 
 def test_html_reports_are_offline_and_carry_every_figure(small_run):
     result, _ = small_run
-    for nb_path, html_path in zip(result.notebooks, result.html):
+    for nb_path, html_path in zip(result.notebooks, result.html, strict=True):
         html = html_path.read_text()
         figures = len(_plotly_outputs(nbformat.read(nb_path, as_version=4)))
         assert figures >= 1
@@ -175,13 +184,26 @@ def test_html_figures_render_in_a_real_browser(small_run):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed: `make setup` installs it")
-    for nb_path, html in zip(small_run[0].notebooks, small_run[0].html):
+    for nb_path, html in zip(small_run[0].notebooks, small_run[0].html, strict=True):
         proc = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run",
-             f"--user-data-dir={html.parent / ('chr-' + html.stem)}", "--virtual-time-budget=20000", "--dump-dom",
-             html.as_uri()],
-            capture_output=True, text=True, timeout=180)
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={html.parent / ('chr-' + html.stem)}",
+                "--virtual-time-budget=20000",
+                "--dump-dom",
+                html.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         figures = len(_plotly_outputs(nbformat.read(nb_path, as_version=4)))
         # Plotly draws each figure into SVGs of class "main-svg": they only appear if plotly.js ran offline.
         assert proc.stdout.count('class="main-svg"') >= figures, html.name
@@ -192,8 +214,10 @@ def test_a_failing_cell_names_the_notebook_and_leaves_nothing_behind(tmp_path):
     folder = tmp_path / "nbs"
     folder.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("SOURCE = 'simulated'\nN_SESSIONS = 10\nSEED = 1", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("x = 1\n1 / 0")]
+    nb.cells = [
+        nbformat.v4.new_code_cell("SOURCE = 'simulated'\nN_SESSIONS = 10\nSEED = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1\n1 / 0"),
+    ]
     nbformat.write(nb, folder / "01_broken.ipynb")
     reports = tmp_path / "reports"
     staging_before = set(Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}{os.getpid()}-*"))
@@ -218,8 +242,11 @@ def test_notebook_differences_name_the_cell_and_the_value(tmp_path):
     committed = NOTEBOOKS[3]
     nb = nbformat.read(committed, as_version=4)
     assert notebook_differences(committed, committed) == []
-    figure_cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _plotly_outputs(
-        nbformat.from_dict({"cells": [c]})))
+    figure_cell = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and _plotly_outputs(nbformat.from_dict({"cells": [c]}))
+    )
     output = next(o for o in nb.cells[figure_cell].outputs if PLOTLY_MIME in o.get("data", {}))
     trace = output["data"][PLOTLY_MIME]["data"][0]
     key = next(k for k in ("y", "x") if isinstance(trace.get(k), list) and isinstance(trace[k][0], float))
@@ -237,18 +264,23 @@ def test_notebook_differences_name_the_cell_and_the_value(tmp_path):
 def test_the_other_floating_point_order_changes_raw_results():
     """The environment of the machine-independence test really changes floating-point results
     here (otherwise that test would prove nothing); rounded to the stated precision, they agree."""
-    script = ("import numpy as np\nrng = np.random.default_rng(0)\nx, y = rng.standard_normal((2, 2_000_003))\n"
-              "a = rng.standard_normal((400, 300))\nprint(repr(float(x @ y)), repr(float((a.T @ a).sum())))")
+    script = (
+        "import numpy as np\nrng = np.random.default_rng(0)\nx, y = rng.standard_normal((2, 2_000_003))\n"
+        "a = rng.standard_normal((400, 300))\nprint(repr(float(x @ y)), repr(float((a.T @ a).sum())))"
+    )
 
     def raw(env: dict) -> list[float]:
-        out = subprocess.run([sys.executable, "-c", script], env={**os.environ, **env}, capture_output=True,
-                             text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, **env}, capture_output=True, text=True, check=True
+        ).stdout.split()
         return [float(v) for v in out]
 
     here, other = raw({}), raw(OTHER_FLOATING_POINT_ORDER)
     if here == other:
-        pytest.skip("this machine's BLAS gives the same bits under the other order: the machine-independence "
-                    "test proves nothing here")
+        pytest.skip(
+            "this machine's BLAS gives the same bits under the other order: the machine-independence "
+            "test proves nothing here"
+        )
     assert [precision.round_float(v) for v in here] == [precision.round_float(v) for v in other]
 
 
@@ -301,8 +333,12 @@ def test_committed_notebooks_render_on_github():
 @pytest.mark.kaggle
 def test_notebooks_on_the_kaggle_file(kaggle_run):
     nb01 = _results(kaggle_run, "01_exploratory_data_analysis")
-    assert nb01["run"] == {"name": "file-consumer_behavior_dataset", "source": "consumer_behavior_dataset.csv",
-                           "n_sessions": None, "seed": None}
+    assert nb01["run"] == {
+        "name": "file-consumer_behavior_dataset",
+        "source": "consumer_behavior_dataset.csv",
+        "n_sessions": None,
+        "seed": None,
+    }
     res = nb01["results"]
     assert res["data_quality"]["rows_kept"] == 5000 and res["data_quality"]["rows_quarantined"] == 0
     assert res["funnel_identity_rows"] == 5000
@@ -318,8 +354,11 @@ def test_notebooks_on_the_kaggle_file(kaggle_run):
     assert nb03["shortcut_auc"]["+ add_to_cart"] > 0.8 > nb03["shortcut_auc"]["browse features"]
     nb04 = _results(kaggle_run, "04_ab_testing_causal_inference")["results"]
     assert "experiment" not in nb04  # no randomized experiment in this file
-    aipw = [r for r in nb04["observational"]["estimates"]
-            if r["method"] == "AIPW (doubly robust)" and r["estimand"] == "ATE"]
+    aipw = [
+        r
+        for r in nb04["observational"]["estimates"]
+        if r["method"] == "AIPW (doubly robust)" and r["estimand"] == "ATE"
+    ]
     assert len(aipw) == 3 and all(r["ci_low"] < 0 < r["ci_high"] for r in aipw)  # nulls, reported as such
     nb05 = _results(kaggle_run, "05_business_recommendations")["results"]
     assert nb05["impact_ranges"] == {}
@@ -350,9 +389,11 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
 
     report_dir = paths.REPORTS_DIR / "simulated-n2500-seed91"
     shutil.rmtree(report_dir, ignore_errors=True)
-    script = ("import sys\nfrom ecommerce_analytics.cli import main\n"
-              "sys.exit(main(['report', '--n-sessions', '2500', '--seed', '91', '--notebooks', '01', "
-              f"'--db', {str(tmp_path / 'db.sqlite')!r}]))")
+    script = (
+        "import sys\nfrom ecommerce_analytics.cli import main\n"
+        "sys.exit(main(['report', '--n-sessions', '2500', '--seed', '91', '--notebooks', '01', "
+        f"'--db', {str(tmp_path / 'db.sqlite')!r}]))"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = []
     while True:

@@ -45,8 +45,13 @@ def test_special_values_and_validation():
 
 
 def test_figure_arrays_are_decoded_rounded_and_integers_kept():
-    fig = go.Figure(go.Scatter(x=np.arange(4), y=np.array([1 / 3, 2 / 3, 0.1 + 0.2, 1e-9 / 3]),
-                               customdata=np.column_stack([[1.0, 2.0, 3.0, 4.0], [1 / 7] * 4])))
+    fig = go.Figure(
+        go.Scatter(
+            x=np.arange(4),
+            y=np.array([1 / 3, 2 / 3, 0.1 + 0.2, 1e-9 / 3]),
+            customdata=np.column_stack([[1.0, 2.0, 3.0, 4.0], [1 / 7] * 4]),
+        )
+    )
     raw = json.loads(pio.to_json(fig, validate=False, engine="json"))
     assert "bdata" in json.dumps(raw["data"][0]["y"])  # plotly stores float arrays as base64
     trace = viz.figure_json(fig)["data"][0]
@@ -57,13 +62,15 @@ def test_figure_arrays_are_decoded_rounded_and_integers_kept():
 
 def test_results_are_written_at_the_stated_precision(tmp_path, monkeypatch):
     monkeypatch.setenv(reporting.RESULTS_DIR_ENV, str(tmp_path))
-    path = reporting.save_results("01_x", {"brier": 0.1496310215385516, "nan": float("nan"), "n": 3},
-                                  source="simulated", n_sessions=100, seed=1)
+    path = reporting.save_results(
+        "01_x", {"brier": 0.1496310215385516, "nan": float("nan"), "n": 3}, source="simulated", n_sessions=100, seed=1
+    )
     text = path.read_text()
     assert '"brier": 0.14963102' in text and '"nan": null' in text and text.endswith("}\n")
     # Two machines whose sums differ in the last bits write the same bytes.
-    again = reporting.save_results("01_x", {"brier": 0.1496310215385518, "nan": float("nan"), "n": 3},
-                                   source="simulated", n_sessions=100, seed=1)
+    again = reporting.save_results(
+        "01_x", {"brier": 0.1496310215385518, "nan": float("nan"), "n": 3}, source="simulated", n_sessions=100, seed=1
+    )
     assert again.read_text() == text
 
 

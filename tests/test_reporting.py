@@ -13,27 +13,42 @@ from ecommerce_analytics import reporting, viz
 from ecommerce_analytics.simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
 
 
-@pytest.mark.parametrize("args, expected", [
-    (("simulated", DEFAULT_N_SESSIONS, DEFAULT_SEED), "default"),
-    (("simulated", 1000, DEFAULT_SEED), "simulated-n1000-seed42"),
-    (("/data/my file (2).csv", 1, 1), "file-my-file-2"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("simulated", DEFAULT_N_SESSIONS, DEFAULT_SEED), "default"),
+        (("simulated", 1000, DEFAULT_SEED), "simulated-n1000-seed42"),
+        (("/data/my file (2).csv", 1, 1), "file-my-file-2"),
+    ],
+)
 def test_run_name(args, expected):
     assert reporting.run_name(*args) == expected
 
 
 def test_save_results_writes_a_deterministic_envelope(tmp_path, monkeypatch):
     monkeypatch.setenv(reporting.RESULTS_DIR_ENV, str(tmp_path))
-    results = {"rate": np.float64(0.25), "n": np.int64(7), "missing": float("nan"), "flag": np.bool_(True),
-               "table": pd.DataFrame({"a": [1, 2], "b": [0.5, np.nan]}), "when": pd.Timestamp("2025-01-06")}
+    results = {
+        "rate": np.float64(0.25),
+        "n": np.int64(7),
+        "missing": float("nan"),
+        "flag": np.bool_(True),
+        "table": pd.DataFrame({"a": [1, 2], "b": [0.5, np.nan]}),
+        "when": pd.Timestamp("2025-01-06"),
+    }
     path = reporting.save_results("99_test", results, source="simulated", n_sessions=10, seed=1)
     first = path.read_bytes()
     reporting.save_results("99_test", results, source="simulated", n_sessions=10, seed=1)
     assert path.read_bytes() == first and path.name == "99_test.json"
     doc = json.loads(first)
     assert doc["run"] == {"name": "simulated-n10-seed1", "source": "simulated", "n_sessions": 10, "seed": 1}
-    assert doc["results"] == {"rate": 0.25, "n": 7, "missing": None, "flag": True, "when": "2025-01-06T00:00:00",
-                              "table": [{"a": 1, "b": 0.5}, {"a": 2, "b": None}]}
+    assert doc["results"] == {
+        "rate": 0.25,
+        "n": 7,
+        "missing": None,
+        "flag": True,
+        "when": "2025-01-06T00:00:00",
+        "table": [{"a": 1, "b": 0.5}, {"a": 2, "b": None}],
+    }
     file_doc = json.loads(reporting.save_results("98_file", {}, source="/x/y.csv", n_sessions=10, seed=1).read_text())
     assert file_doc["run"] == {"name": "file-y", "source": "y.csv", "n_sessions": None, "seed": None}
 
@@ -47,10 +62,17 @@ def test_load_results_reads_what_was_saved_or_says_what_to_do(tmp_path, monkeypa
     assert reporting.load_results("01_x")["results"] == {"v": 1}
 
 
-@pytest.mark.parametrize("fn, value, text", [
-    (reporting.pct, 0.1234, "12.3%"), (reporting.pp, -0.021, "-2.1 pp"), (reporting.pp, 0.0, "+0.0 pp"),
-    (reporting.num, 20000, "20,000"), (reporting.num, 0, "0"), (reporting.num, 91.137, "91.14"),
-])
+@pytest.mark.parametrize(
+    "fn, value, text",
+    [
+        (reporting.pct, 0.1234, "12.3%"),
+        (reporting.pp, -0.021, "-2.1 pp"),
+        (reporting.pp, 0.0, "+0.0 pp"),
+        (reporting.num, 20000, "20,000"),
+        (reporting.num, 0, "0"),
+        (reporting.num, 91.137, "91.14"),
+    ],
+)
 def test_formatting(fn, value, text):
     assert fn(value) == text
 
@@ -70,8 +92,12 @@ def test_without_a_browser_export_warns_once_and_returns_no_png(monkeypatch, cap
 
 
 def test_figure_json_is_deterministic_and_plain():
-    fig = viz.rate_chart(pd.DataFrame({"level": ["a", "b"], "rate": [0.1, 0.2], "ci_low": [0.05, 0.15],
-                                       "ci_high": [0.15, 0.25], "n": [100, 200]}), title="t")
+    fig = viz.rate_chart(
+        pd.DataFrame(
+            {"level": ["a", "b"], "rate": [0.1, 0.2], "ci_low": [0.05, 0.15], "ci_high": [0.15, 0.25], "n": [100, 200]}
+        ),
+        title="t",
+    )
     a, b = viz.figure_json(fig), viz.figure_json(fig)
     assert a == b and json.loads(json.dumps(a)) == a  # plain JSON, same every time
     assert a["layout"]["title"]["text"] == "t" and a["data"][0]["type"] == "bar"

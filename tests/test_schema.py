@@ -19,8 +19,13 @@ def test_every_column_has_a_kind_and_a_description():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("price", "price"), ("  Price ", "price"), ("PURCHASE_DECISION", "purchase_decision"),
-     ("\ufeffuser_id", "user_id"), ("Purchase  Decision", "purchase_decision")],
+    [
+        ("price", "price"),
+        ("  Price ", "price"),
+        ("PURCHASE_DECISION", "purchase_decision"),
+        ("\ufeffuser_id", "user_id"),
+        ("Purchase  Decision", "purchase_decision"),
+    ],
 )
 def test_normalize_column_name(raw, expected):
     assert schema.normalize_column_name(raw) == expected

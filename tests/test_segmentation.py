@@ -56,8 +56,9 @@ def test_segments_are_numbered_by_size():
 
 
 def test_segment_names_follow_the_rule():
-    centroids = pd.DataFrame([[1.2, 0.1, -0.8, 0.0], [0.0, 0.1, 0.0, 0.2], [-1.0, 0.0, 0.0, 1.5]],
-                             columns=list(seg.FEATURE_LABELS))
+    centroids = pd.DataFrame(
+        [[1.2, 0.1, -0.8, 0.0], [0.0, 0.1, 0.0, 0.2], [-1.0, 0.0, 0.0, 1.5]], columns=list(seg.FEATURE_LABELS)
+    )
     assert seg.segment_names(centroids) == ["Deep browsers, budget", "Average customers", "Older, quick visitors"]
     twins = pd.DataFrame([[1.0, 0, 0, 0], [2.0, 0, 0, 0]], columns=list(seg.FEATURE_LABELS))
     assert seg.segment_names(twins) == ["Deep browsers (1)", "Deep browsers (2)"]
@@ -75,13 +76,15 @@ def test_customer_features_average_sessions(small_sim):
 
 def _toy_sessions() -> pd.DataFrame:
     days = ["2025-01-06", "2025-01-13", "2025-01-20", "2025-01-07", "2025-01-21", "2025-01-14"]
-    return pd.DataFrame({
-        "user_id": ["a", "a", "a", "b", "b", "c"],
-        "purchase_date": pd.to_datetime([d + " 10:00:00" for d in days]),
-        "price": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
-        "discount_applied": [0.0, 50.0, 0.0, 10.0, 0.0, 0.0],
-        "purchase_decision": [1, 0, 1, 0, 1, 0],
-    })
+    return pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "b", "b", "c"],
+            "purchase_date": pd.to_datetime([d + " 10:00:00" for d in days]),
+            "price": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+            "discount_applied": [0.0, 50.0, 0.0, 10.0, 0.0, 0.0],
+            "purchase_decision": [1, 0, 1, 0, 1, 0],
+        }
+    )
 
 
 def test_cohort_retention_on_a_known_example():
@@ -113,9 +116,17 @@ def test_discount_sensitivity_matches_a_hand_count():
 
 
 def test_strategic_notes_follow_the_profile():
-    profiles = pd.DataFrame({"segment": [0, 1], "name": ["Keen", "Cold"], "share": [0.5, 0.5],
-                             "conversion": [0.4, 0.1], "ci_low": [0.35, 0.08], "ci_high": [0.45, 0.12],
-                             "typical_price": [100.0, 20.0]})
+    profiles = pd.DataFrame(
+        {
+            "segment": [0, 1],
+            "name": ["Keen", "Cold"],
+            "share": [0.5, 0.5],
+            "conversion": [0.4, 0.1],
+            "ci_low": [0.35, 0.08],
+            "ci_high": [0.45, 0.12],
+            "typical_price": [100.0, 20.0],
+        }
+    )
     notes = seg.strategic_notes(profiles, overall_conversion=0.25)
     assert "above average" in notes[0] and "below average" in notes[1]
     assert len(notes) == 2 and notes[0].startswith("**Keen**")
@@ -174,8 +185,9 @@ def test_segmenter_chooses_k_numbers_by_size_and_names_from_profiles():
     assert model.profiles_.basket[2] == pytest.approx(shop.basket[truth == 2].mean())
     # No words are known for these features: generic names from the standardized profile.
     assert model.names_[2].startswith("High basket") and model.names_[1].startswith("High orders")
-    worded = seg.Segmenter(n_clusters=3, features=FEATURES, n_boot=0,
-                           feature_labels={"basket": ("basket", "big baskets", "small baskets")}).fit(shop)
+    worded = seg.Segmenter(
+        n_clusters=3, features=FEATURES, n_boot=0, feature_labels={"basket": ("basket", "big baskets", "small baskets")}
+    ).fit(shop)
     assert worded.names_[2].startswith("Big baskets")
     assert (model.fit_predict(shop) == model.labels_).all()
 
@@ -194,23 +206,26 @@ def test_segmenter_reproduces_the_functions_on_the_default_features():
     assert np.bincount(model.labels_).tolist() == sorted(np.bincount(raw).tolist(), reverse=True)
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"n_clusters": 1}, "n_clusters must be 'auto' or an integer >= 2"),
-    ({"n_clusters": "many"}, "n_clusters must be 'auto'"),
-    ({"n_clusters": 2.5}, "n_clusters"),
-    ({"k_range": [2, 3]}, "k_range must hold at least three distinct integers"),
-    ({"k_range": [1, 2, 3]}, "k_range"),
-    ({"n_init": 0}, "n_init must be an integer >= 1"),
-    ({"n_boot": -1}, "n_boot must be an integer >= 0"),
-    ({"random_state": None}, "random_state"),
-    ({"name_threshold": 0}, "name_threshold must be a number > 0"),
-    ({"feature_labels": {"orders": "lots"}}, "feature_labels"),
-    ({"features": ["orders", "visits"]}, "'visits' not in the frame; pass the columns to cluster on as features="),
-    ({"features": "orders"}, "features must be a list"),
-    ({"features": ["orders", "orders"]}, "duplicates"),
-    ({"features": ["orders", "region"]}, "could not convert|numeric|float"),
-    ({"features": FEATURES, "n_clusters": 500}, "too few"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"n_clusters": 1}, "n_clusters must be 'auto' or an integer >= 2"),
+        ({"n_clusters": "many"}, "n_clusters must be 'auto'"),
+        ({"n_clusters": 2.5}, "n_clusters"),
+        ({"k_range": [2, 3]}, "k_range must hold at least three distinct integers"),
+        ({"k_range": [1, 2, 3]}, "k_range"),
+        ({"n_init": 0}, "n_init must be an integer >= 1"),
+        ({"n_boot": -1}, "n_boot must be an integer >= 0"),
+        ({"random_state": None}, "random_state"),
+        ({"name_threshold": 0}, "name_threshold must be a number > 0"),
+        ({"feature_labels": {"orders": "lots"}}, "feature_labels"),
+        ({"features": ["orders", "visits"]}, "'visits' not in the frame; pass the columns to cluster on as features="),
+        ({"features": "orders"}, "features must be a list"),
+        ({"features": ["orders", "orders"]}, "duplicates"),
+        ({"features": ["orders", "region"]}, "could not convert|numeric|float"),
+        ({"features": FEATURES, "n_clusters": 500}, "too few"),
+    ],
+)
 def test_segmenter_validates_its_parameters_in_fit(params, message):
     shop, _ = _shop()
     model = seg.Segmenter(**{"features": FEATURES, "n_boot": 0, **params})  # construction never fails
@@ -255,9 +270,21 @@ def test_profiles_of_the_default_features_keep_their_columns(small_sim):
     features = seg.customer_features(small_sim.sessions)
     fitted = seg.fit_segments(features, 3)
     profiles = seg.segment_profiles(features, fitted)
-    assert list(profiles.columns) == ["segment", "name", "customers", "sessions", "purchases", "pages_per_session",
-                                      "seconds_per_page", "typical_price", "age", "share", "conversion", "ci_low",
-                                      "ci_high"]
+    assert list(profiles.columns) == [
+        "segment",
+        "name",
+        "customers",
+        "sessions",
+        "purchases",
+        "pages_per_session",
+        "seconds_per_page",
+        "typical_price",
+        "age",
+        "share",
+        "conversion",
+        "ci_low",
+        "ci_high",
+    ]
     assert profiles.sessions.sum() == len(small_sim.sessions)
     notes = seg.strategic_notes(profiles.drop(columns="typical_price"), 0.2)  # works without a price level
     assert len(notes) == 3

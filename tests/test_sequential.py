@@ -17,8 +17,11 @@ def test_lan_demets_obrien_fleming_k5_classic_boundaries():
     assert np.round(d.boundaries, 3).tolist() == [4.877, 3.357, 2.680, 2.290, 2.031]
     assert d.cumulative_alpha[-1] == pytest.approx(0.05)
     # the boundaries spend exactly the spending function (checked by an independent recursion call)
-    np.testing.assert_allclose(np.cumsum(crossing_probabilities(d.boundaries, d.information_fractions)),
-                               spending_function(np.asarray(d.information_fractions), 0.05), atol=1e-7)
+    np.testing.assert_allclose(
+        np.cumsum(crossing_probabilities(d.boundaries, d.information_fractions)),
+        spending_function(np.asarray(d.information_fractions), 0.05),
+        atol=1e-7,
+    )
     assert d.nominal_alpha[-1] == pytest.approx(2 * (1 - 0.97887), abs=1e-4)  # 2 Phi(-2.031)
 
 
@@ -31,11 +34,14 @@ def test_one_sided_obrien_fleming_matches_seqbounds_documented_output():
     assert d.first_rejection([1.0, 2.6]) == 2 and d.first_rejection([1.0, -3.0, -3.0]) is None
 
 
-@pytest.mark.parametrize("k, rho, max_n, expected_n", [
-    (3, 1, 111.7, (109.9, 103.4, 81.2, 56.5)),
-    (10, 2, 108.1, (106.6, 99.7, 76.2, 51.0)),
-    (2, 3, 101.0, (100.7, 98.9, 89.5, 70.7)),
-])
+@pytest.mark.parametrize(
+    "k, rho, max_n, expected_n",
+    [
+        (3, 1, 111.7, (109.9, 103.4, 81.2, 56.5)),
+        (10, 2, 108.1, (106.6, 99.7, 76.2, 51.0)),
+        (2, 3, 101.0, (100.7, 98.9, 89.5, 70.7)),
+    ],
+)
 def test_power_family_matches_jennison_turnbull_table_7_2(k, rho, max_n, expected_n):
     # Jennison & Turnbull (2000), Group Sequential Methods, Table 7.2 p. 151 (two-sided, alpha = 0.05, power
     # 0.8, rho-family spending alpha t^rho): maximum and expected sample size (x 100, relative to the fixed
@@ -63,19 +69,28 @@ def test_unequal_looks_and_single_look():
     one = group_sequential_design(1)
     assert one.boundaries[0] == pytest.approx(1.959964, abs=1e-5) and one.inflation_factor == pytest.approx(1.0)
     frame = d.to_frame()
-    assert list(frame.columns) == ["look", "information_fraction", "z_boundary", "nominal_alpha", "cumulative_alpha",
-                                   "cumulative_power"]
+    assert list(frame.columns) == [
+        "look",
+        "information_fraction",
+        "z_boundary",
+        "nominal_alpha",
+        "cumulative_alpha",
+        "cumulative_power",
+    ]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"looks": 0}, "looks must be"),
-    ({"information_fractions": [0.5, 0.4, 1.0]}, "increase strictly"),
-    ({"information_fractions": [0.5, 0.9]}, "exactly 1"),
-    ({"looks": 3, "spending": "haybittle"}, "spending must be one of"),
-    ({"looks": 3, "alpha": 0}, "alpha must lie"),
-    ({"looks": 3, "sides": 3}, "sides must be 1 or 2"),
-    ({}, "exactly one of looks"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"looks": 0}, "looks must be"),
+        ({"information_fractions": [0.5, 0.4, 1.0]}, "increase strictly"),
+        ({"information_fractions": [0.5, 0.9]}, "exactly 1"),
+        ({"looks": 3, "spending": "haybittle"}, "spending must be one of"),
+        ({"looks": 3, "alpha": 0}, "alpha must lie"),
+        ({"looks": 3, "sides": 3}, "sides must be 1 or 2"),
+        ({}, "exactly one of looks"),
+    ],
+)
 def test_bad_designs_are_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         group_sequential_design(**kwargs)

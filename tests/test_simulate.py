@@ -139,8 +139,11 @@ def test_persona_posterior_is_calibrated(large_sim):
         post = t[f"posterior_{p.name}"]
         is_p = (t.persona == p.name).astype(float)
         bins = pd.cut(post, np.linspace(0, 1, 11), include_lowest=True)
-        obs, exp, n = is_p.groupby(bins, observed=True).mean(), post.groupby(bins, observed=True).mean(), \
-            is_p.groupby(bins, observed=True).size()
+        obs, exp, n = (
+            is_p.groupby(bins, observed=True).mean(),
+            post.groupby(bins, observed=True).mean(),
+            is_p.groupby(bins, observed=True).size(),
+        )
         keep = n >= 200
         z = (obs - exp)[keep] / np.sqrt(exp[keep] * (1 - exp[keep]) / n[keep] + 1e-12)
         assert (z.abs() < 4.5).all(), (p.name, z)
@@ -158,7 +161,9 @@ def test_observable_ceiling_is_calibrated_and_ordered(large_sim):
     assert all_knowing > browse > 0.7
     carted = s.add_to_cart == 1
     assert t.p_observed_cart[~carted].isna().all() and t.p_observed_cart[carted].notna().all()
-    assert roc_auc_score(y[carted], t.p_purchase_given_cart[carted]) > roc_auc_score(y[carted], t.p_observed_cart[carted])
+    assert roc_auc_score(y[carted], t.p_purchase_given_cart[carted]) > roc_auc_score(
+        y[carted], t.p_observed_cart[carted]
+    )
 
 
 def _features(s: pd.DataFrame) -> pd.DataFrame:
@@ -175,11 +180,15 @@ def test_no_model_beats_the_observable_ceiling():
     """The browse-stage ceiling is Bayes-optimal: a flexible model trained on plenty of data
     comes close to it but does not beat it on held-out rows."""
     train, test = simulate(120_000, seed=101), simulate(40_000, seed=202)
-    model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.08, random_state=0,
-                                           categorical_features=[7, 8, 9])
+    model = HistGradientBoostingClassifier(
+        max_iter=300, learning_rate=0.08, random_state=0, categorical_features=[7, 8, 9]
+    )
     cols = list(_features(train.sessions).columns)
-    order = [c for c in cols if c not in ("category", "payment_method", "income_level")] + \
-        ["category", "payment_method", "income_level"]
+    order = [c for c in cols if c not in ("category", "payment_method", "income_level")] + [
+        "category",
+        "payment_method",
+        "income_level",
+    ]
     model.fit(_features(train.sessions)[order], train.sessions.purchase_decision)
     y = test.sessions.purchase_decision
     p_model = model.predict_proba(_features(test.sessions)[order])[:, 1]

@@ -37,7 +37,9 @@ def test_a_simulation_round_trips_through_its_folder(tmp_path):
 
 def test_prepare_stores_the_run_and_notebooks_read_it_instead_of_simulating(isolated_store, monkeypatch):
     prepared = sources.prepare_source(n_sessions=N, seed=SEED)
-    assert not prepared.from_store and (isolated_store / "runs" / f"simulated-n{N}-seed{SEED}" / "manifest.json").is_file()
+    assert (
+        not prepared.from_store and (isolated_store / "runs" / f"simulated-n{N}-seed{SEED}" / "manifest.json").is_file()
+    )
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("simulated again")

@@ -56,8 +56,9 @@ def test_rfm_on_a_transaction_log_needs_no_session_columns():
     assert rfm.loc["ann"].monetary == pytest.approx(80.0) and rfm.loc["ann"].units == 7
     assert rfm.loc["eve"].recency_days == 0.0  # the last order of the log
     assert rfm.loc["ann"].recency_days == pytest.approx(3 + 1 / 24)
-    assert rfm.loc["bob"].recency_days == pytest.approx((pd.Timestamp("2025-03-08 09:00")
-                                                         - pd.Timestamp("2025-02-14 10:00")).total_seconds() / 86400)
+    assert rfm.loc["bob"].recency_days == pytest.approx(
+        (pd.Timestamp("2025-03-08 09:00") - pd.Timestamp("2025-02-14 10:00")).total_seconds() / 86400
+    )
     # Without order=, every row is a transaction.
     assert tx.rfm_scores(_orders(), **COLS, amount="order_total").loc["ann"].frequency == 4
     # as_of moves recency, not the scores' order.
@@ -69,35 +70,50 @@ def test_rfm_on_a_transaction_log_needs_no_session_columns():
 def test_rfm_reads_dates_given_as_text():
     orders = _orders().assign(order_date=lambda d: d.order_date.dt.strftime("%Y-%m-%d %H:%M"))
     assert tx.rfm_scores(orders, **COLS, amount="order_total").equals(
-        tx.rfm_scores(_orders(), **COLS, amount="order_total"))
+        tx.rfm_scores(_orders(), **COLS, amount="order_total")
+    )
 
 
 def test_rfm_default_amount_is_net_revenue_of_purchased_sessions():
-    sessions = pd.DataFrame({"user_id": ["a", "a", "b"],
-                             "purchase_date": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03"]),
-                             "price": [100.0, 50.0, 20.0], "discount_applied": [10.0, 0.0, 0.0],
-                             "purchase_decision": [1, 0, 1]})
+    sessions = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "b"],
+            "purchase_date": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03"]),
+            "price": [100.0, 50.0, 20.0],
+            "discount_applied": [10.0, 0.0, 0.0],
+            "purchase_decision": [1, 0, 1],
+        }
+    )
     rfm = seg.rfm_scores(sessions)  # the old import path and the contract defaults
     assert rfm.loc["a"].monetary == pytest.approx(90.0) and rfm.loc["a"].frequency == 2
     assert rfm.loc["b"].monetary == pytest.approx(20.0)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda o: tx.rfm_scores(o, amount="order_total"), "'user_id' (set it with customer=)"),
-    (lambda o: tx.rfm_scores(o, customer="customer_id", amount="order_total"), "'purchase_date' (set it with timestamp=)"),
-    (lambda o: tx.rfm_scores(o, **COLS, amount="total"), "'total' (set it with amount=)"),
-    (lambda o: tx.rfm_scores(o, **COLS), "pass amount="),
-    (lambda o: tx.rfm_scores(o, **COLS, amount="invoice"), "must be numeric"),
-    (lambda o: tx.cohort_retention(o, customer="customer_id"), "set it with timestamp="),
-    (lambda o: tx.conversion_by_cohort_age(o, **COLS), "set it with outcome="),
-    (lambda o: tx.users_return(o), "set it with customer="),
-    (lambda o: tx.repeat_purchase_curve(o, timestamp="order_date"), "set it with customer="),
-    (lambda o: tx.repeat_purchase_curve(o, **COLS, purchased="bought"), "set it with purchased="),
-    (lambda o: tx.inter_purchase_times(o, **COLS, order="order_id"), "set it with order="),
-    (lambda o: tx.cohort_retention(o, **COLS, period="quarter"), "period must be one of"),
-    (lambda o: tx.rfm_scores(o.assign(order_date="not a date"), **COLS, amount="order_total"), "cannot be read as dates"),
-    (lambda o: tx.rfm_scores(o.assign(customer_id=None), **COLS, amount="order_total"), "missing values"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda o: tx.rfm_scores(o, amount="order_total"), "'user_id' (set it with customer=)"),
+        (
+            lambda o: tx.rfm_scores(o, customer="customer_id", amount="order_total"),
+            "'purchase_date' (set it with timestamp=)",
+        ),
+        (lambda o: tx.rfm_scores(o, **COLS, amount="total"), "'total' (set it with amount=)"),
+        (lambda o: tx.rfm_scores(o, **COLS), "pass amount="),
+        (lambda o: tx.rfm_scores(o, **COLS, amount="invoice"), "must be numeric"),
+        (lambda o: tx.cohort_retention(o, customer="customer_id"), "set it with timestamp="),
+        (lambda o: tx.conversion_by_cohort_age(o, **COLS), "set it with outcome="),
+        (lambda o: tx.users_return(o), "set it with customer="),
+        (lambda o: tx.repeat_purchase_curve(o, timestamp="order_date"), "set it with customer="),
+        (lambda o: tx.repeat_purchase_curve(o, **COLS, purchased="bought"), "set it with purchased="),
+        (lambda o: tx.inter_purchase_times(o, **COLS, order="order_id"), "set it with order="),
+        (lambda o: tx.cohort_retention(o, **COLS, period="quarter"), "period must be one of"),
+        (
+            lambda o: tx.rfm_scores(o.assign(order_date="not a date"), **COLS, amount="order_total"),
+            "cannot be read as dates",
+        ),
+        (lambda o: tx.rfm_scores(o.assign(customer_id=None), **COLS, amount="order_total"), "missing values"),
+    ],
+)
 def test_another_schema_gets_a_clear_value_error_not_a_key_error(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call(_orders())
@@ -129,16 +145,21 @@ def test_scores_without_ties_are_the_usual_quintiles():
     assert (tx.tie_aware_score(pd.Series([4.0] * 7)) == 3).all()
 
 
-_rows = st.lists(st.tuples(st.integers(0, 12), st.integers(0, 20), st.sampled_from([0.0, 5.0, 10.0, 25.0])),
-                 min_size=1, max_size=60)
+_rows = st.lists(
+    st.tuples(st.integers(0, 12), st.integers(0, 20), st.sampled_from([0.0, 5.0, 10.0, 25.0])), min_size=1, max_size=60
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(rows=_rows, seed=st.integers(0, 2**32 - 1))
 def test_rfm_scores_do_not_depend_on_row_order(rows, seed):
-    orders = pd.DataFrame({"customer_id": [f"c{c}" for c, _, _ in rows],
-                           "order_date": pd.Timestamp("2025-01-01") + pd.to_timedelta([d for _, d, _ in rows], unit="D"),
-                           "order_total": [a for _, _, a in rows]})
+    orders = pd.DataFrame(
+        {
+            "customer_id": [f"c{c}" for c, _, _ in rows],
+            "order_date": pd.Timestamp("2025-01-01") + pd.to_timedelta([d for _, d, _ in rows], unit="D"),
+            "order_total": [a for _, _, a in rows],
+        }
+    )
     shuffled = orders.sample(frac=1.0, random_state=np.random.RandomState(seed % 2**32)).reset_index(drop=True)
     a = tx.rfm_scores(orders, **COLS, amount="order_total")
     b = tx.rfm_scores(shuffled, **COLS, amount="order_total")
@@ -212,9 +233,13 @@ def test_inter_purchase_times_per_customer_and_summary():
 
 
 def test_only_purchased_sessions_count_as_purchases_on_the_session_contract():
-    sessions = pd.DataFrame({"user_id": ["a", "a", "a", "b"],
-                             "purchase_date": pd.to_datetime(["2025-01-01", "2025-01-03", "2025-01-09", "2025-01-02"]),
-                             "purchase_decision": [1, 0, 1, 1]})
+    sessions = pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "b"],
+            "purchase_date": pd.to_datetime(["2025-01-01", "2025-01-03", "2025-01-09", "2025-01-02"]),
+            "purchase_decision": [1, 0, 1, 1],
+        }
+    )
     times = tx.inter_purchase_times(sessions)  # purchased="auto" uses purchase_decision
     assert times.gaps.days.tolist() == [8.0]
     assert tx.inter_purchase_times(sessions, purchased=None).gaps.days.tolist() == [2.0, 6.0]

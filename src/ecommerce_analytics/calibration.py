@@ -18,15 +18,21 @@ from scipy import stats
 from . import experiments as ex
 from .sequential import crossing_probabilities
 
-__all__ = ["ratio_coverage", "cuped_coverage", "bootstrap_coverage", "group_sequential_power",
-           "calibration_checks"]
+__all__ = ["ratio_coverage", "cuped_coverage", "bootstrap_coverage", "group_sequential_power", "calibration_checks"]
 
 
 def _row(check: str, hits: np.ndarray, nominal: float, setting: str, confidence: float) -> dict:
     r = ex.binomial_rate(int(np.sum(hits)), len(hits), confidence=confidence)
-    return {"check": check, "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-            "nominal": nominal, "consistent": bool(r["ci_low"] <= nominal <= r["ci_high"]), "n_sims": len(hits),
-            "setting": setting}
+    return {
+        "check": check,
+        "estimate": r["estimate"],
+        "ci_low": r["ci_low"],
+        "ci_high": r["ci_high"],
+        "nominal": nominal,
+        "consistent": bool(r["ci_low"] <= nominal <= r["ci_high"]),
+        "n_sims": len(hits),
+        "setting": setting,
+    }
 
 
 def ratio_coverage(n_sims: int = 10_000, n_users: int = 400, *, alpha: float = 0.05, seed: int = 0) -> np.ndarray:
@@ -50,12 +56,19 @@ def ratio_coverage(n_sims: int = 10_000, n_users: int = 400, *, alpha: float = 0
             ratio.append(r)
             var.append((sxx - 2 * r * sxy + r**2 * syy) / (n_users * my**2))
         diff, se = ratio[1] - ratio[0], np.sqrt(var[0] + var[1])
-        out[start:start + m] = np.abs(diff) <= z * se
+        out[start : start + m] = np.abs(diff) <= z * se
     return out
 
 
-def cuped_coverage(n_sims: int = 10_000, n_per_arm: int = 300, *, effect: float = 0.1, rho: float = 0.7,
-                   alpha: float = 0.05, seed: int = 0) -> np.ndarray:
+def cuped_coverage(
+    n_sims: int = 10_000,
+    n_per_arm: int = 300,
+    *,
+    effect: float = 0.1,
+    rho: float = 0.7,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> np.ndarray:
     """Per simulation, whether the CUPED + Welch interval (:func:`experiments.cuped`, pooled
     theta) covers the true effect."""
     rng = np.random.default_rng(seed)
@@ -72,8 +85,9 @@ def cuped_coverage(n_sims: int = 10_000, n_per_arm: int = 300, *, effect: float 
     return np.abs(diff - effect) <= stats.t.isf(alpha / 2, df) * np.sqrt(se2)
 
 
-def bootstrap_coverage(n_sims: int = 10_000, n_per_arm: int = 100, *, n_resamples: int = 400,
-                       alpha: float = 0.05, seed: int = 0) -> np.ndarray:
+def bootstrap_coverage(
+    n_sims: int = 10_000, n_per_arm: int = 100, *, n_resamples: int = 400, alpha: float = 0.05, seed: int = 0
+) -> np.ndarray:
     """Per simulation, whether the BCa bootstrap interval of a difference of means
     (:func:`experiments.bootstrap_mean_difference` with ``method="bca"``) covers the truth, on
     skewed metrics (gamma with shape 4, skewness 1) with different means in the two arms.
@@ -85,8 +99,9 @@ def bootstrap_coverage(n_sims: int = 10_000, n_per_arm: int = 100, *, n_resample
     mean_c, mean_t = 1.0, 1.5
     for i in range(n_sims):
         c, t = rng.gamma(4.0, mean_c / 4, n_per_arm), rng.gamma(4.0, mean_t / 4, n_per_arm)
-        diffs = (t[rng.integers(0, n_per_arm, (n_resamples, n_per_arm))].mean(1)
-                 - c[rng.integers(0, n_per_arm, (n_resamples, n_per_arm))].mean(1))
+        diffs = t[rng.integers(0, n_per_arm, (n_resamples, n_per_arm))].mean(1) - c[
+            rng.integers(0, n_per_arm, (n_resamples, n_per_arm))
+        ].mean(1)
         lo, hi = ex._bca_limits(diffs, t.mean() - c.mean(), c, t, 1 - alpha)
         out[i] = lo <= mean_t - mean_c <= hi
     return out
@@ -104,8 +119,14 @@ def group_sequential_power(study: dict) -> float:
     return float(crossing_probabilities(b, d["information_fractions"], study["lift"] / se1).sum())
 
 
-def calibration_checks(n_sims: int = 10_000, *, seed: int = 0, alpha: float = 0.05, confidence: float = 0.99,
-                       bootstrap_sims: int | None = None) -> pd.DataFrame:
+def calibration_checks(
+    n_sims: int = 10_000,
+    *,
+    seed: int = 0,
+    alpha: float = 0.05,
+    confidence: float = 0.99,
+    bootstrap_sims: int | None = None,
+) -> pd.DataFrame:
     """Every calibration check, one row each: ``check, estimate, ci_low, ci_high`` (the
     ``confidence`` Wilson interval of the simulated rate), ``nominal``, ``consistent`` (the
     interval contains the nominal value), ``n_sims`` and ``setting``. The bootstrap check (the
@@ -115,34 +136,93 @@ def calibration_checks(n_sims: int = 10_000, *, seed: int = 0, alpha: float = 0.
         raise ValueError(f"n_sims must be at least 100, got {n_sims}")
     aa = ex.calibration_study(n_sims=n_sims, lift=0.0, alpha=alpha, seed=seed, confidence=confidence)
     ab = ex.calibration_study(n_sims=n_sims, lift=0.02, alpha=alpha, seed=seed + 1, confidence=confidence)
-    low = ex.calibration_study(n_sims=n_sims, n_per_arm=1000, p_control=0.02, lift=0.01, looks=1, gs_looks=1,
-                               alpha=alpha, seed=seed + 2, confidence=confidence)
+    low = ex.calibration_study(
+        n_sims=n_sims,
+        n_per_arm=1000,
+        p_control=0.02,
+        lift=0.01,
+        looks=1,
+        gs_looks=1,
+        alpha=alpha,
+        seed=seed + 2,
+        confidence=confidence,
+    )
     base = f"{aa['n_per_arm']:,} users per arm, control rate {aa['p_control']:.0%}"
     gs = f"{aa['gs_looks']} equally spaced looks, Lan-DeMets O'Brien-Fleming-type spending"
     rows = []
     for name, study, key, nominal, setting in (
-            ("A/A false-positive rate (pooled z, fixed horizon)", aa, "rejection_rate", alpha, base),
-            ("coverage of the absolute lift (score interval)", ab, "ci_coverage", 1 - alpha, base + ", lift +2 pp"),
-            ("coverage of the relative lift (score interval)", ab, "relative_ci_coverage", 1 - alpha,
-             base + ", lift +2 pp"),
-            ("coverage of the relative lift, low base rate", low, "relative_ci_coverage", 1 - alpha,
-             "1,000 users per arm, 2% -> 3%"),
-            ("group-sequential type-I error", aa, "group_sequential_rejection_rate", alpha, base + "; " + gs)):
+        ("A/A false-positive rate (pooled z, fixed horizon)", aa, "rejection_rate", alpha, base),
+        ("coverage of the absolute lift (score interval)", ab, "ci_coverage", 1 - alpha, base + ", lift +2 pp"),
+        (
+            "coverage of the relative lift (score interval)",
+            ab,
+            "relative_ci_coverage",
+            1 - alpha,
+            base + ", lift +2 pp",
+        ),
+        (
+            "coverage of the relative lift, low base rate",
+            low,
+            "relative_ci_coverage",
+            1 - alpha,
+            "1,000 users per arm, 2% -> 3%",
+        ),
+        ("group-sequential type-I error", aa, "group_sequential_rejection_rate", alpha, base + "; " + gs),
+    ):
         r = study[key]
-        rows.append({"check": name, "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "nominal": nominal, "consistent": bool(r["ci_low"] <= nominal <= r["ci_high"]),
-                     "n_sims": n_sims, "setting": setting})
+        rows.append(
+            {
+                "check": name,
+                "estimate": r["estimate"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "nominal": nominal,
+                "consistent": bool(r["ci_low"] <= nominal <= r["ci_high"]),
+                "n_sims": n_sims,
+                "setting": setting,
+            }
+        )
     r = ab["group_sequential_rejection_rate"]
     power = group_sequential_power(ab)
-    rows.append({"check": "group-sequential power (vs design)", "estimate": r["estimate"], "ci_low": r["ci_low"],
-                 "ci_high": r["ci_high"], "nominal": power, "consistent": bool(r["ci_low"] <= power <= r["ci_high"]),
-                 "n_sims": n_sims, "setting": base + ", lift +2 pp; " + gs})
-    rows.append(_row("coverage of a ratio metric (delta method)", ratio_coverage(n_sims, alpha=alpha, seed=seed + 3),
-                     1 - alpha, "A/A, 400 users per arm, purchases / sessions", confidence))
-    rows.append(_row("coverage of CUPED + Welch", cuped_coverage(n_sims, alpha=alpha, seed=seed + 4), 1 - alpha,
-                     "300 per arm, correlation 0.7 with the covariate", confidence))
+    rows.append(
+        {
+            "check": "group-sequential power (vs design)",
+            "estimate": r["estimate"],
+            "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"],
+            "nominal": power,
+            "consistent": bool(r["ci_low"] <= power <= r["ci_high"]),
+            "n_sims": n_sims,
+            "setting": base + ", lift +2 pp; " + gs,
+        }
+    )
+    rows.append(
+        _row(
+            "coverage of a ratio metric (delta method)",
+            ratio_coverage(n_sims, alpha=alpha, seed=seed + 3),
+            1 - alpha,
+            "A/A, 400 users per arm, purchases / sessions",
+            confidence,
+        )
+    )
+    rows.append(
+        _row(
+            "coverage of CUPED + Welch",
+            cuped_coverage(n_sims, alpha=alpha, seed=seed + 4),
+            1 - alpha,
+            "300 per arm, correlation 0.7 with the covariate",
+            confidence,
+        )
+    )
     b_sims = n_sims if bootstrap_sims is None else bootstrap_sims
     if b_sims:
-        rows.append(_row("coverage of the BCa bootstrap", bootstrap_coverage(b_sims, alpha=alpha, seed=seed + 5),
-                         1 - alpha, "100 per arm, gamma (shape 4) means 1.0 vs 1.5, 400 resamples", confidence))
+        rows.append(
+            _row(
+                "coverage of the BCa bootstrap",
+                bootstrap_coverage(b_sims, alpha=alpha, seed=seed + 5),
+                1 - alpha,
+                "100 per arm, gamma (shape 4) means 1.0 vs 1.5, 400 resamples",
+                confidence,
+            )
+        )
     return pd.DataFrame(rows)

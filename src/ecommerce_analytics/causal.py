@@ -29,9 +29,24 @@ from sklearn.neighbors import NearestNeighbors
 
 from .metrics import rate_difference
 
-__all__ = ["CausalEstimate", "TrimResult", "design_matrix", "naive_difference", "regression_adjustment",
-           "propensity_scores", "crump_trim", "ipw", "aipw", "match_on_propensity", "balance_table",
-           "balance_report", "causal_conclusion", "estimate_all", "overlap_note", "SMD_THRESHOLD"]
+__all__ = [
+    "CausalEstimate",
+    "TrimResult",
+    "design_matrix",
+    "naive_difference",
+    "regression_adjustment",
+    "propensity_scores",
+    "crump_trim",
+    "ipw",
+    "aipw",
+    "match_on_propensity",
+    "balance_table",
+    "balance_report",
+    "causal_conclusion",
+    "estimate_all",
+    "overlap_note",
+    "SMD_THRESHOLD",
+]
 
 SMD_THRESHOLD = 0.1  # |standardized mean difference| above which a covariate counts as imbalanced
 _ESTIMANDS = ("ATE", "ATT")
@@ -81,8 +96,9 @@ def _inputs(y, t, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return y, t
 
 
-def design_matrix(frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str],
-                  log: Sequence[str] = ()) -> pd.DataFrame:
+def design_matrix(
+    frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str], log: Sequence[str] = ()
+) -> pd.DataFrame:
     """Covariates as a float matrix: numeric (``log`` ones as log1p), categoricals one-hot
     with the first level dropped."""
     parts = []
@@ -106,17 +122,36 @@ def naive_difference(y: np.ndarray, t: np.ndarray, *, alpha: float = 0.05) -> Ca
     y, t = np.asarray(y, dtype=float), np.asarray(t).astype(bool)
     if set(np.unique(y)) <= {0.0, 1.0}:
         est = rate_difference(int(y[t].sum()), int(t.sum()), int(y[~t].sum()), int((~t).sum()), 1 - alpha)
-        return CausalEstimate("naive difference", "ATE", est.estimate, est.ci_low, est.ci_high, len(y),
-                              "no adjustment: treated and untreated groups differ before treatment")
+        return CausalEstimate(
+            "naive difference",
+            "ATE",
+            est.estimate,
+            est.ci_low,
+            est.ci_high,
+            len(y),
+            "no adjustment: treated and untreated groups differ before treatment",
+        )
     res = stats.ttest_ind(y[t], y[~t], equal_var=False)
     ci = res.confidence_interval(1 - alpha)
-    return CausalEstimate("naive difference", "ATE", float(y[t].mean() - y[~t].mean()), float(ci.low),
-                          float(ci.high), len(y), p_value=float(res.pvalue))
+    return CausalEstimate(
+        "naive difference",
+        "ATE",
+        float(y[t].mean() - y[~t].mean()),
+        float(ci.low),
+        float(ci.high),
+        len(y),
+        p_value=float(res.pvalue),
+    )
 
 
 # ------------------------------------------------------------------------ M-estimation core
-def _sandwich_effect(nuisance: list[tuple[np.ndarray, np.ndarray]], target: Callable[[np.ndarray, np.ndarray],
-                     np.ndarray], params_n: np.ndarray, mu: np.ndarray, contrast: np.ndarray) -> float:
+def _sandwich_effect(
+    nuisance: list[tuple[np.ndarray, np.ndarray]],
+    target: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    params_n: np.ndarray,
+    mu: np.ndarray,
+    contrast: np.ndarray,
+) -> float:
     """Standard error of ``contrast @ mu`` for stacked estimating equations.
 
     ``nuisance``: per nuisance model, ``(score_obs (n x k), mean Jacobian (k x k))`` at its
@@ -159,8 +194,10 @@ def _fit_propensity(t: np.ndarray, P: np.ndarray, link: str) -> tuple[np.ndarray
         warnings.simplefilter("ignore")
         res = model.fit(disp=0, method="newton", maxiter=200)
     if not res.mle_retvals.get("converged", True):
-        raise ValueError("the propensity model did not converge (separation: some covariate pattern is always or "
-                         "never treated); trim (trim='crump') or coarsen the covariates")
+        raise ValueError(
+            "the propensity model did not converge (separation: some covariate pattern is always or "
+            "never treated); trim (trim='crump') or coarsen the covariates"
+        )
     params = np.asarray(res.params)
     return params, model.score_obs(params), model.hessian(params) / len(t)
 
@@ -210,8 +247,10 @@ class TrimResult:
     def describe(self) -> str:
         if not self.dropped:
             return f"{self.rule}: no unit trimmed"
-        return (f"{self.rule}: {self.dropped} of {len(self.keep)} units with a propensity score outside "
-                f"[{self.threshold:.3f}, {1 - self.threshold:.3f}] trimmed; the estimand is the effect on the rest")
+        return (
+            f"{self.rule}: {self.dropped} of {len(self.keep)} units with a propensity score outside "
+            f"[{self.threshold:.3f}, {1 - self.threshold:.3f}] trimmed; the estimand is the effect on the rest"
+        )
 
 
 def crump_trim(e: np.ndarray, rule: str | float = "crump") -> TrimResult:
@@ -259,16 +298,38 @@ def overlap_note(e: np.ndarray, bounds: tuple[float, float] = (0.05, 0.95), tole
     share = float(((e < bounds[0]) | (e > bounds[1])).mean())
     if share <= tolerated:
         return ""
-    return (f"limited overlap: {share:.0%} of units have a propensity score outside [{bounds[0]}, {bounds[1]}], "
-            "so the estimate leans on extrapolation")
+    return (
+        f"limited overlap: {share:.0%} of units have a propensity score outside [{bounds[0]}, {bounds[1]}], "
+        "so the estimate leans on extrapolation"
+    )
 
 
-def _finish(method: str, estimand: str, est: float, se: float, n: int, alpha: float, note: str = "",
-            trimmed: int = 0, extra: dict | None = None) -> CausalEstimate:
+def _finish(
+    method: str,
+    estimand: str,
+    est: float,
+    se: float,
+    n: int,
+    alpha: float,
+    note: str = "",
+    trimmed: int = 0,
+    extra: dict | None = None,
+) -> CausalEstimate:
     z = stats.norm.isf(alpha / 2)
     p = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else float("nan")
-    return CausalEstimate(method, estimand, float(est), float(est - z * se), float(est + z * se), int(n), note,
-                          float(se), p, int(trimmed), extra or {})
+    return CausalEstimate(
+        method,
+        estimand,
+        float(est),
+        float(est - z * se),
+        float(est + z * se),
+        int(n),
+        note,
+        float(se),
+        p,
+        int(trimmed),
+        extra or {},
+    )
 
 
 def _apply_trim(y, t, X, P, trim, link):
@@ -281,8 +342,9 @@ def _apply_trim(y, t, X, P, trim, link):
 
 
 # ------------------------------------------------------------------------------ estimators
-def regression_adjustment(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE",
-                          alpha: float = 0.05) -> CausalEstimate:
+def regression_adjustment(
+    y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE", alpha: float = 0.05
+) -> CausalEstimate:
     """Regression adjustment: Lin's (2013) interacted OLS, ``y ~ t + (X - m) + t (X - m)``,
     whose treatment coefficient is the ATE when ``m`` is the covariate mean of all units and the
     ATT when ``m`` is the mean of the treated units.
@@ -338,8 +400,16 @@ def regression_adjustment(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, esti
     return _finish("regression adjustment (Lin)", estimand, float(beta[1]), se, len(y), alpha, note)
 
 
-def ipw(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE", link: str = "logit",
-        trim: str | float | None = None, alpha: float = 0.05) -> CausalEstimate:
+def ipw(
+    y: np.ndarray,
+    t: np.ndarray,
+    X: pd.DataFrame,
+    *,
+    estimand: str = "ATE",
+    link: str = "logit",
+    trim: str | float | None = None,
+    alpha: float = 0.05,
+) -> CausalEstimate:
     """Inverse-probability weighting with normalized (Hajek) weights.
 
     ATE: weights ``t / e`` and ``(1 - t) / (1 - e)``; ATT: ``1`` for the treated and
@@ -378,8 +448,17 @@ def ipw(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE",
     se = _sandwich_effect([(score, hess)], target, gamma, mu, np.array([1.0, -1.0]))
     e = _propensity(gamma, P, link)
     notes = [tr.describe() if tr is not None else "", overlap_note(e)]
-    return _finish("IPW (Hajek)", estimand, mu[0] - mu[1], se, len(y), alpha, "; ".join(n for n in notes if n),
-                   tr.dropped if tr is not None else 0, {"pom_treated": mu[0], "pom_control": mu[1]})
+    return _finish(
+        "IPW (Hajek)",
+        estimand,
+        mu[0] - mu[1],
+        se,
+        len(y),
+        alpha,
+        "; ".join(n for n in notes if n),
+        tr.dropped if tr is not None else 0,
+        {"pom_treated": mu[0], "pom_control": mu[1]},
+    )
 
 
 def _outcome_fit(y, t_arm, O, binary):
@@ -408,9 +487,18 @@ def _outcome_fit(y, t_arm, O, binary):
     return b, score, hess, pred
 
 
-def aipw(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE",
-         X_propensity: pd.DataFrame | None = None, link: str = "logit", outcome_model: str = "auto",
-         trim: str | float | None = None, alpha: float = 0.05) -> CausalEstimate:
+def aipw(
+    y: np.ndarray,
+    t: np.ndarray,
+    X: pd.DataFrame,
+    *,
+    estimand: str = "ATE",
+    X_propensity: pd.DataFrame | None = None,
+    link: str = "logit",
+    outcome_model: str = "auto",
+    trim: str | float | None = None,
+    alpha: float = 0.05,
+) -> CausalEstimate:
     """Augmented inverse-probability weighting (doubly robust).
 
     ATE: ``mean[m1 + t (y - m1) / e] - mean[m0 + (1 - t)(y - m0) / (1 - e)]``; ATT:
@@ -453,7 +541,7 @@ def aipw(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE"
     k_g, k1 = len(gamma), len(b1)
 
     def target(pn, m):
-        g, c1, c0 = pn[:k_g], pn[k_g:k_g + k1], pn[k_g + k1:]
+        g, c1, c0 = pn[:k_g], pn[k_g : k_g + k1], pn[k_g + k1 :]
         e, m1, m0 = _propensity(g, P, link), pred1(c1), pred0(c0)
         if estimand == "ATE":
             return np.column_stack([m1 + tf * (y - m1) / e - m[0], m0 + (1 - tf) * (y - m0) / (1 - e) - m[1]])
@@ -467,9 +555,17 @@ def aipw(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE"
     pn = np.concatenate([gamma, b1, b0])
     se = _sandwich_effect([(s_g, h_g), (s1, h1), (s0, h0)], target, pn, mu, np.array([1.0, -1.0]))
     notes = [tr.describe() if tr is not None else "", overlap_note(e)]
-    return _finish("AIPW (doubly robust)", estimand, mu[0] - mu[1], se, len(y), alpha,
-                   "; ".join(n for n in notes if n), tr.dropped if tr is not None else 0,
-                   {"pom_treated": mu[0], "pom_control": mu[1], "kept_index": idx})
+    return _finish(
+        "AIPW (doubly robust)",
+        estimand,
+        mu[0] - mu[1],
+        se,
+        len(y),
+        alpha,
+        "; ".join(n for n in notes if n),
+        tr.dropped if tr is not None else 0,
+        {"pom_treated": mu[0], "pom_control": mu[1], "kept_index": idx},
+    )
 
 
 # ---------------------------------------------------------------------------------- balance
@@ -484,8 +580,9 @@ def balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None = N
     return ((m1 - m0) / pooled).fillna(0.0)
 
 
-def balance_report(X: pd.DataFrame, t: np.ndarray, e: np.ndarray, *, estimand: str = "ATE",
-                   threshold: float = SMD_THRESHOLD) -> pd.DataFrame:
+def balance_report(
+    X: pd.DataFrame, t: np.ndarray, e: np.ndarray, *, estimand: str = "ATE", threshold: float = SMD_THRESHOLD
+) -> pd.DataFrame:
     """Balance before and after inverse-probability weighting, each covariate flagged when its
     |SMD| exceeds ``threshold`` (0.1; Austin 2009, *Statistics in Medicine* 28, 3083-3107)."""
     _check_estimand(estimand)
@@ -498,9 +595,14 @@ def balance_report(X: pd.DataFrame, t: np.ndarray, e: np.ndarray, *, estimand: s
     return out
 
 
-def causal_conclusion(e: np.ndarray, smd_adjusted: Sequence[float] | pd.Series, *,
-                      threshold: float = SMD_THRESHOLD, overlap_bounds: tuple[float, float] = (0.05, 0.95),
-                      tolerated: float = 0.05) -> dict:
+def causal_conclusion(
+    e: np.ndarray,
+    smd_adjusted: Sequence[float] | pd.Series,
+    *,
+    threshold: float = SMD_THRESHOLD,
+    overlap_bounds: tuple[float, float] = (0.05, 0.95),
+    tolerated: float = 0.05,
+) -> dict:
     """May a causal conclusion be stated? Only if overlap holds (at most ``tolerated`` of the
     analyzed units have a propensity score outside ``overlap_bounds``) and every adjusted
     covariate is balanced (|SMD| <= ``threshold``). Returns ``allowed`` and the reasons if not.
@@ -510,19 +612,34 @@ def causal_conclusion(e: np.ndarray, smd_adjusted: Sequence[float] | pd.Series, 
     outside = float(((e < overlap_bounds[0]) | (e > overlap_bounds[1])).mean())
     reasons = []
     if outside > tolerated:
-        reasons.append(f"limited overlap: {outside:.0%} of units have a propensity score outside "
-                       f"[{overlap_bounds[0]}, {overlap_bounds[1]}]")
+        reasons.append(
+            f"limited overlap: {outside:.0%} of units have a propensity score outside "
+            f"[{overlap_bounds[0]}, {overlap_bounds[1]}]"
+        )
     if (smd > threshold).any():
-        reasons.append(f"{int((smd > threshold).sum())} covariate(s) still imbalanced after adjustment "
-                       f"(max |SMD| {smd.max():.2f} > {threshold})")
-    return {"allowed": not reasons, "reasons": reasons, "share_outside_overlap": outside,
-            "max_abs_smd": float(smd.max()) if len(smd) else 0.0}
+        reasons.append(
+            f"{int((smd > threshold).sum())} covariate(s) still imbalanced after adjustment "
+            f"(max |SMD| {smd.max():.2f} > {threshold})"
+        )
+    return {
+        "allowed": not reasons,
+        "reasons": reasons,
+        "share_outside_overlap": outside,
+        "max_abs_smd": float(smd.max()) if len(smd) else 0.0,
+    }
 
 
 # --------------------------------------------------------------------------------- matching
-def match_on_propensity(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, caliper: float = 0.2,
-                        alpha: float = 0.05, e: np.ndarray | None = None, **_ignored) -> tuple[CausalEstimate,
-                                                                                               pd.DataFrame]:
+def match_on_propensity(
+    y: np.ndarray,
+    t: np.ndarray,
+    X: pd.DataFrame,
+    *,
+    caliper: float = 0.2,
+    alpha: float = 0.05,
+    e: np.ndarray | None = None,
+    **_ignored,
+) -> tuple[CausalEstimate, pd.DataFrame]:
     """1:1 nearest-neighbour matching (with replacement) of treated units to controls on the
     logit of the propensity score, within ``caliper`` standard deviations of it: the ATT.
 
@@ -569,10 +686,20 @@ def match_on_propensity(y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, calipe
     table["imbalanced_before"] = table.smd_before.abs() > SMD_THRESHOLD
     table["imbalanced_after"] = table.smd_after.abs() > SMD_THRESHOLD
     dropped = int((~ok).sum())
-    notes = [f"{dropped} treated units without a control within the caliper were dropped" if dropped else "",
-             overlap_note(e)]
-    est = _finish("propensity-score matching", "ATT", att, float(np.sqrt(var)), n1, alpha,
-                  "; ".join(n for n in notes if n), extra={"variance": "Abadie-Imbens (2006)"})
+    notes = [
+        f"{dropped} treated units without a control within the caliper were dropped" if dropped else "",
+        overlap_note(e),
+    ]
+    est = _finish(
+        "propensity-score matching",
+        "ATT",
+        att,
+        float(np.sqrt(var)),
+        n1,
+        alpha,
+        "; ".join(n for n in notes if n),
+        extra={"variance": "Abadie-Imbens (2006)"},
+    )
     return est, table
 
 
@@ -599,9 +726,19 @@ def _drop_separated(X: pd.DataFrame, t: np.ndarray, keep: np.ndarray) -> tuple[n
     return keep, separated
 
 
-def estimate_all(frame: pd.DataFrame, outcome: str, treatment: np.ndarray, numeric: Sequence[str],
-                 categorical: Sequence[str], log: Sequence[str] = (), *, trim: str | float | None = "crump",
-                 alpha: float = 0.05, return_diagnostics: bool = False, **_ignored):
+def estimate_all(
+    frame: pd.DataFrame,
+    outcome: str,
+    treatment: np.ndarray,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    log: Sequence[str] = (),
+    *,
+    trim: str | float | None = "crump",
+    alpha: float = 0.05,
+    return_diagnostics: bool = False,
+    **_ignored,
+):
     """Every estimator for one treatment, on one analysis sample.
 
     The propensity score is fitted once on all units (a screening fit that stays finite under
@@ -623,33 +760,69 @@ def estimate_all(frame: pd.DataFrame, outcome: str, treatment: np.ndarray, numer
     Xk = Xk.drop(columns=constant)
     e = propensity_scores(tk, Xk)
     dropped = int((~k).sum())
-    note = "; ".join(p for p in (tr.describe() if tr.dropped else "",
-                                 f"{dropped - tr.dropped} more units in categories only one arm has after trimming "
-                                 f"({', '.join(separated)}) dropped" if separated else "",
-                                 f"constant after trimming, dropped: {', '.join(constant)}" if constant else "") if p)
+    note = "; ".join(
+        p
+        for p in (
+            tr.describe() if tr.dropped else "",
+            f"{dropped - tr.dropped} more units in categories only one arm has after trimming "
+            f"({', '.join(separated)}) dropped"
+            if separated
+            else "",
+            f"constant after trimming, dropped: {', '.join(constant)}" if constant else "",
+        )
+        if p
+    )
+
     def noted(r: CausalEstimate) -> CausalEstimate:
         parts = [p for p in (note, r.note) if p]
-        return CausalEstimate(r.method, r.estimand, r.estimate, r.ci_low, r.ci_high, r.n, "; ".join(parts), r.se,
-                              r.p_value, dropped, r.extra)
+        return CausalEstimate(
+            r.method,
+            r.estimand,
+            r.estimate,
+            r.ci_low,
+            r.ci_high,
+            r.n,
+            "; ".join(parts),
+            r.se,
+            r.p_value,
+            dropped,
+            r.extra,
+        )
 
     match, balance = match_on_propensity(yk, tk, Xk, alpha=alpha, e=e)
     rows = [naive_difference(y, t, alpha=alpha)]
     for estimand in _ESTIMANDS:
-        rows += [regression_adjustment(yk, tk, Xk, estimand=estimand, alpha=alpha),
-                 ipw(yk, tk, Xk, estimand=estimand, alpha=alpha),
-                 aipw(yk, tk, Xk, estimand=estimand, alpha=alpha)]
+        rows += [
+            regression_adjustment(yk, tk, Xk, estimand=estimand, alpha=alpha),
+            ipw(yk, tk, Xk, estimand=estimand, alpha=alpha),
+            aipw(yk, tk, Xk, estimand=estimand, alpha=alpha),
+        ]
     rows = [rows[0]] + [noted(r) for r in rows[1:]] + [noted(match)]
-    order = {"naive difference": 0, "regression adjustment (Lin)": 1, "IPW (Hajek)": 2, "AIPW (doubly robust)": 3,
-             "propensity-score matching": 4}
+    order = {
+        "naive difference": 0,
+        "regression adjustment (Lin)": 1,
+        "IPW (Hajek)": 2,
+        "AIPW (doubly robust)": 3,
+        "propensity-score matching": 4,
+    }
     table = pd.DataFrame([r.to_dict() for r in rows])
-    table = table.sort_values(["estimand", "method"], key=lambda s: s.map(order) if s.name == "method" else s,
-                              kind="stable").reset_index(drop=True)
+    table = table.sort_values(
+        ["estimand", "method"], key=lambda s: s.map(order) if s.name == "method" else s, kind="stable"
+    ).reset_index(drop=True)
     if not return_diagnostics:
         return table, balance
     report = balance_report(Xk, tk, e, estimand="ATE")
-    diagnostics = {"trimming": {"rule": tr.rule, "threshold": tr.threshold, "dropped": dropped,
-                                "kept": int(k.sum()), "description": note or tr.describe()},
-                   "kept": k, "ipw_balance": report,
-                   # overlap is judged on all units (before trimming), balance on the analyzed ones
-                   "conclusion": causal_conclusion(e_all, report.smd_weighted)}
+    diagnostics = {
+        "trimming": {
+            "rule": tr.rule,
+            "threshold": tr.threshold,
+            "dropped": dropped,
+            "kept": int(k.sum()),
+            "description": note or tr.describe(),
+        },
+        "kept": k,
+        "ipw_balance": report,
+        # overlap is judged on all units (before trimming), balance on the analyzed ones
+        "conclusion": causal_conclusion(e_all, report.smd_weighted),
+    }
     return table, balance, diagnostics

@@ -84,18 +84,26 @@ def _seed(text: str) -> int:
 def _sep(text: str) -> str:
     if len(text) != 1:
         raise argparse.ArgumentTypeError(f"the delimiter must be exactly one character, got {text!r}")
-    if text in "\"\r\n\x00":
+    if text in '"\r\n\x00':
         raise argparse.ArgumentTypeError(f"the delimiter cannot be {text!r} (a quote, line break or NUL)")
     return text
 
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", default=SIMULATED,
-                   help=f"'{SIMULATED}' (default) or the path of a CSV/Parquet file under the data contract")
-    p.add_argument("--n-sessions", type=_n_sessions, default=DEFAULT_N_SESSIONS,
-                   help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}, at most {MAX_N_SESSIONS:,})")
-    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
-                   help=f"simulator seed, 0 to {MAX_SEED:,} (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--source",
+        default=SIMULATED,
+        help=f"'{SIMULATED}' (default) or the path of a CSV/Parquet file under the data contract",
+    )
+    p.add_argument(
+        "--n-sessions",
+        type=_n_sessions,
+        default=DEFAULT_N_SESSIONS,
+        help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}, at most {MAX_N_SESSIONS:,})",
+    )
+    p.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"simulator seed, 0 to {MAX_SEED:,} (default {DEFAULT_SEED})"
+    )
 
 
 # ------------------------------------------------------------------ up-front argument checks
@@ -196,15 +204,20 @@ def _check_model(value: str) -> None:
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise UsageError(f"--model {path}: model card {card_path.name} is not valid JSON "
-                         f"({' '.join(str(exc).split())[:120]})") from None
+        raise UsageError(
+            f"--model {path}: model card {card_path.name} is not valid JSON ({' '.join(str(exc).split())[:120]})"
+        ) from None
     if not isinstance(card, dict) or not isinstance(card.get("model_sha256"), str):
-        raise UsageError(f"--model {path}: model card {card_path.name} does not record the model's sha256 "
-                         "(not a card the project wrote, or from an older version)")
+        raise UsageError(
+            f"--model {path}: model card {card_path.name} does not record the model's sha256 "
+            "(not a card the project wrote, or from an older version)"
+        )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != card["model_sha256"]:
-        raise UsageError(f"--model {path}: the file's sha256 does not match its card; "
-                         "refusing to load a model file the project did not write")
+        raise UsageError(
+            f"--model {path}: the file's sha256 does not match its card; "
+            "refusing to load a model file the project did not write"
+        )
 
 
 def check_args(args: argparse.Namespace) -> None:
@@ -303,8 +316,13 @@ def cmd_build_db(args: argparse.Namespace) -> int:
     progress(f"{rep.rows_kept:,} rows kept, {rep.rows_quarantined:,} quarantined")
     sim = data.simulation
     db = Path(args.db) if args.db else paths.database_path(run_name(args.source, args.n_sessions, args.seed))
-    path = build_database(data.sessions, db, assignments=sim.assignments if sim else None,
-                          pre_period=sim.pre_period if sim else None, progress=progress)
+    path = build_database(
+        data.sessions,
+        db,
+        assignments=sim.assignments if sim else None,
+        pre_period=sim.pre_period if sim else None,
+        progress=progress,
+    )
     progress(f"database written: {path}")
     print(path)
     return 0
@@ -339,16 +357,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     rep = loaded.report
     if rep.rows_quarantined:
         reasons = "; ".join(f"{k}: {v}" for k, v in rep.quarantine_reasons.items())
-        print(f"warning: {rep.rows_quarantined:,} of {rep.rows_in:,} rows quarantined and not scored ({reasons})",
-              file=sys.stderr)
+        print(
+            f"warning: {rep.rows_quarantined:,} of {rep.rows_in:,} rows quarantined and not scored ({reasons})",
+            file=sys.stderr,
+        )
     scores = score_sessions(pipeline, card, loaded.sessions)
     scores.insert(0, "line", loaded.lines)
     scores = scores.drop(columns="row")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     _write_csv(scores, args.out, args.raw_csv, date_format="%Y-%m-%d %H:%M:%S")
     scored = int(scores.purchase_probability.notna().sum())
-    print(f"Scored {scored:,} of {rep.rows_in:,} rows ({rep.rows_quarantined:,} quarantined, "
-          f"{len(scores) - scored:,} not eligible for the {card['stage']} stage) -> {args.out}")
+    print(
+        f"Scored {scored:,} of {rep.rows_in:,} rows ({rep.rows_quarantined:,} quarantined, "
+        f"{len(scores) - scored:,} not eligible for the {card['stage']} stage) -> {args.out}"
+    )
     return 0
 
 
@@ -358,8 +380,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
     stale = write_docs(check=args.check)
     if args.check:
         if stale:
-            print("error: generated documents are stale (run `ecommerce-analytics docs`): " + ", ".join(stale),
-                  file=sys.stderr)
+            print(
+                "error: generated documents are stale (run `ecommerce-analytics docs`): " + ", ".join(stale),
+                file=sys.stderr,
+            )
             return 1
         print("Generated documents match the default run's results.")
         return 0
@@ -403,12 +427,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         config = RunConfig(str(args.source), args.n_sessions, args.seed)
         run = run_report(config, notebooks=args.notebooks, progress=progress)
         print(f"\nNotebooks ({config.name} run):")
-        for nb_path, html, (stem, secs) in zip(run.notebooks, run.html, run.seconds.items()):
+        for nb_path, html, (stem, secs) in zip(run.notebooks, run.html, run.seconds.items(), strict=True):
             print(f"  {stem}: {secs:.1f} s -> {_rel(nb_path)} | {_rel(html)}")
         print(f"Results JSON: {_rel(run.report_dir / 'results')}")
         if config.is_default and not args.notebooks:
             stale = write_docs()
-            print("Generated documents updated: " + ", ".join(stale) if stale else "Generated documents are up to date.")
+            print(
+                "Generated documents updated: " + ", ".join(stale) if stale else "Generated documents are up to date."
+            )
     progress("done")
     return 0
 
@@ -425,25 +451,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ecommerce-analytics",
         description="E-commerce session analytics: simulate data with a known truth, validate files "
-                    "under the data contract, build the SQLite database and run the SQL library.",
+        "under the data contract, build the SQLite database and run the SQL library.",
         epilog="Quick start: `ecommerce-analytics report` runs the main job on the simulated default.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("report", help="the main job: load, validate, build the database, run all SQL, "
-                                      "execute and render the notebooks")
+    p = sub.add_parser(
+        "report", help="the main job: load, validate, build the database, run all SQL, execute and render the notebooks"
+    )
     _add_source_args(p)
-    p.add_argument("--db", help="database path (default: data/processed/ecommerce.sqlite for the default run, "
-                                "data/processed/<run>.sqlite otherwise)")
+    p.add_argument(
+        "--db",
+        help="database path (default: data/processed/ecommerce.sqlite for the default run, "
+        "data/processed/<run>.sqlite otherwise)",
+    )
     p.add_argument("--notebooks", nargs="+", metavar="NB", help="run only these notebooks (numbers or names)")
     p.add_argument("--no-notebooks", action="store_true", help="skip executing and rendering the notebooks")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("simulate", help="write simulated sessions, experiment tables and the truth to CSV")
-    p.add_argument("--n-sessions", type=_n_sessions, default=DEFAULT_N_SESSIONS,
-                   help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}, at most {MAX_N_SESSIONS:,})")
+    p.add_argument(
+        "--n-sessions",
+        type=_n_sessions,
+        default=DEFAULT_N_SESSIONS,
+        help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}, at most {MAX_N_SESSIONS:,})",
+    )
     p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"0 to {MAX_SEED:,} (default {DEFAULT_SEED})")
     p.add_argument("--out", default=str(paths.PROCESSED_DIR / "simulated"), help="output folder")
     p.set_defaults(func=cmd_simulate)
@@ -453,18 +487,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
     p.add_argument("--quarantine-out", help="write quarantined rows, with their reasons, to this CSV")
     p.add_argument("--json", help="write the report as JSON to this file")
-    p.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)")
+    p.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)",
+    )
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("fetch-kaggle", help="download the Kaggle dataset (needs the kaggle CLI or kagglehub and credentials)")
+    p = sub.add_parser(
+        "fetch-kaggle", help="download the Kaggle dataset (needs the kaggle CLI or kagglehub and credentials)"
+    )
     p.add_argument("--dest", default=str(paths.RAW_DIR), help="folder (default data/raw)")
     p.set_defaults(func=cmd_fetch_kaggle)
 
     p = sub.add_parser("build-db", help="load a source and write the SQLite database")
     _add_source_args(p)
-    p.add_argument("--db", help="database path (default: the run's database, as for `report`: "
-                                "data/processed/ecommerce.sqlite for the default run, data/processed/<run>.sqlite "
-                                "otherwise; an existing file that is not a SQLite database is never overwritten)")
+    p.add_argument(
+        "--db",
+        help="database path (default: the run's database, as for `report`: "
+        "data/processed/ecommerce.sqlite for the default run, data/processed/<run>.sqlite "
+        "otherwise; an existing file that is not a SQLite database is never overwritten)",
+    )
     p.set_defaults(func=cmd_build_db)
 
     p = sub.add_parser("predict", help="score sessions with a saved model (through the data contract)")
@@ -472,11 +515,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV or Parquet file of sessions under the data contract")
     p.add_argument("--out", required=True, help="CSV to write: line, ids, stage, purchase_probability, note")
     p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
-    p.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)")
+    p.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)",
+    )
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("docs", help="write the README's key findings, the resume bullets and the SQL index "
-                                    "from the default run's results")
+    p = sub.add_parser(
+        "docs",
+        help="write the README's key findings, the resume bullets and the SQL index from the default run's results",
+    )
     p.add_argument("--check", action="store_true", help="only check that they are up to date (exit 1 if not)")
     p.set_defaults(func=cmd_docs)
 
@@ -486,7 +535,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the queries and the question each answers")
     p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
     p.add_argument("--out", help="also write each result to OUT/<query>.csv")
-    p.add_argument("--raw-csv", action="store_true", help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)")
+    p.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)",
+    )
     p.set_defaults(func=cmd_sql)
     return parser
 
@@ -497,10 +550,12 @@ def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Base
     Only modules already imported are asked, so an error path never loads a heavy module."""
     usage: list[type[BaseException]] = [FileNotFoundError]
     failure: list[type[BaseException]] = []
-    for module, names, into in (("data", ("DataContractError", "KaggleFetchError"), usage),
-                                ("database", ("QueryError", "DatabaseFileError"), usage),
-                                ("modeling", ("ModelMismatchError", "ModelFileError"), usage),
-                                ("pipeline", ("NotebookError",), failure)):
+    for module, names, into in (
+        ("data", ("DataContractError", "KaggleFetchError"), usage),
+        ("database", ("QueryError", "DatabaseFileError"), usage),
+        ("modeling", ("ModelMismatchError", "ModelFileError"), usage),
+        ("pipeline", ("NotebookError",), failure),
+    ):
         loaded = sys.modules.get(f"{__package__}.{module}")
         into.extend(getattr(loaded, n) for n in names if loaded is not None and hasattr(loaded, n))
     return tuple(usage), tuple(failure)
@@ -528,7 +583,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         raise
-    except KeyboardInterrupt as exc:  # pipeline.ReportInterrupted says which notebook: "interrupted: <nb>, nothing written"
+    except (
+        KeyboardInterrupt
+    ) as exc:  # pipeline.ReportInterrupted says which notebook: "interrupted: <nb>, nothing written"
         print(str(exc) or "interrupted", file=sys.stderr)
         return 130
 

@@ -10,8 +10,18 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["SIMULATED", "DEFAULT_N_SESSIONS", "DEFAULT_SEED", "DEFAULT_RUN", "SIGNIFICANT_DIGITS", "run_name",
-           "RESULTS_DIR_ENV", "RUN_RESULTS_ENV", "MODELS_DIR_ENV", "STATIC_EXPORT_ENV"]
+__all__ = [
+    "SIMULATED",
+    "DEFAULT_N_SESSIONS",
+    "DEFAULT_SEED",
+    "DEFAULT_RUN",
+    "SIGNIFICANT_DIGITS",
+    "run_name",
+    "RESULTS_DIR_ENV",
+    "RUN_RESULTS_ENV",
+    "MODELS_DIR_ENV",
+    "STATIC_EXPORT_ENV",
+]
 
 #: The source name of the project's simulator (anything else is a file path).
 SIMULATED = "simulated"
@@ -37,8 +47,9 @@ STATIC_EXPORT_ENV = "ECOMMERCE_ANALYTICS_STATIC_EXPORT"
 DEFAULT_RUN = "default"
 
 
-def run_name(source: str | os.PathLike = SIMULATED, n_sessions: int = DEFAULT_N_SESSIONS,
-             seed: int = DEFAULT_SEED) -> str:
+def run_name(
+    source: str | os.PathLike = SIMULATED, n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED
+) -> str:
     """Folder name of a run: ``default`` for the committed simulated run, otherwise a slug.
 
     Examples

@@ -209,8 +209,10 @@ def _check_path(path: Path) -> None:
 def _decode(path: Path, raw: bytes, report: LoadReport) -> str:
     """Text of a CSV file: UTF-16 (with a byte-order mark, or detected from its NUL pattern),
     UTF-8 (with or without BOM) or, failing that, Latin-1 (noted). Binary content is refused."""
-    for bom, codec, label in ((b"\xff\xfe", "utf-16-le", "utf-16 (little-endian, with BOM)"),
-                              (b"\xfe\xff", "utf-16-be", "utf-16 (big-endian, with BOM)")):
+    for bom, codec, label in (
+        (b"\xff\xfe", "utf-16-le", "utf-16 (little-endian, with BOM)"),
+        (b"\xfe\xff", "utf-16-be", "utf-16 (big-endian, with BOM)"),
+    ):
         if raw.startswith(bom):
             return _decode_utf16(path, raw[2:], codec, label, report)
     sample = raw[:65536]
@@ -223,17 +225,18 @@ def _decode(path: Path, raw: bytes, report: LoadReport) -> str:
         if even >= 0.4 * half and odd <= 0.01 * half:
             return _decode_utf16(path, raw, "utf-16-be", "utf-16 (big-endian, no BOM)", report)
         if nul > max(1, len(sample) // 100):
-            raise DataContractError(path, f"unparseable file: binary content ({nul:,} NUL bytes in the first "
-                                          f"{len(sample):,} bytes), not a CSV text file")
+            raise DataContractError(
+                path,
+                f"unparseable file: binary content ({nul:,} NUL bytes in the first "
+                f"{len(sample):,} bytes), not a CSV text file",
+            )
     try:
         text = raw.decode("utf-8-sig")
         report.encoding = "utf-8 with BOM" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError as exc:
         text = raw.decode("latin-1")
         report.encoding = "latin-1"
-        report.notes.append(
-            f"file is not valid UTF-8 (first bad byte at offset {exc.start}); decoded as Latin-1"
-        )
+        report.notes.append(f"file is not valid UTF-8 (first bad byte at offset {exc.start}); decoded as Latin-1")
     return text
 
 
@@ -241,8 +244,11 @@ def _decode_utf16(path: Path, raw: bytes, codec: str, label: str, report: LoadRe
     try:
         text = raw.decode(codec)
     except UnicodeDecodeError as exc:
-        raise DataContractError(path, f"the file looks like {label} text but is not valid {codec.upper()} "
-                                      f"(bad bytes at offset {exc.start}); save it as UTF-8") from None
+        raise DataContractError(
+            path,
+            f"the file looks like {label} text but is not valid {codec.upper()} "
+            f"(bad bytes at offset {exc.start}); save it as UTF-8",
+        ) from None
     report.encoding = label
     report.notes.append(f"file is {label}; decoded as such (UTF-8 is the expected encoding)")
     return text.removeprefix("\ufeff")
@@ -292,16 +298,21 @@ def _read_csv_records(
             if header is None:
                 raise DataContractError(path, f"unparseable CSV header on line {line_no}: {exc}") from None
             if len(broken) >= MAX_BROKEN_RECORDS:
-                raise DataContractError(path, f"unparseable CSV: more than {MAX_BROKEN_RECORDS} broken records "
-                                              f"(the last on line {line_no}: {exc})") from None
+                raise DataContractError(
+                    path,
+                    f"unparseable CSV: more than {MAX_BROKEN_RECORDS} broken records "
+                    f"(the last on line {line_no}: {exc})",
+                ) from None
             first = physical[consumed].rstrip("\r\n") if consumed < len(physical) else ""
             broken[len(records)] = BROKEN_QUOTING
             records.append([first])
             lines.append(line_no)
             if len(broken) <= 5:
-                report.notes.append(f"line {line_no} is not valid CSV ({exc}); that line was quarantined and "
-                                    "reading resumed on the next line")
-            pending = "".join(physical[consumed + 1:])
+                report.notes.append(
+                    f"line {line_no} is not valid CSV ({exc}); that line was quarantined and "
+                    "reading resumed on the next line"
+                )
+            pending = "".join(physical[consumed + 1 :])
             base = line_no
     if header is None:
         raise DataContractError(path, "file is empty (no header line)")
@@ -338,8 +349,10 @@ def _read_csv(path: Path, sep: str, report: LoadReport) -> tuple[pd.DataFrame, n
             records[i] = (r + [""] * width)[:width]
         elif i in broken:
             shape_reason[i] = broken[i]
-    frame = pd.DataFrame(records, columns=list(range(width)), dtype=object) if records else pd.DataFrame(
-        columns=list(range(width)), dtype=object
+    frame = (
+        pd.DataFrame(records, columns=list(range(width)), dtype=object)
+        if records
+        else pd.DataFrame(columns=list(range(width)), dtype=object)
     )
     frame = frame.rename(columns=dict(enumerate(header)))
     frame = frame.iloc[:, [header.index(orig) for orig in mapping]]
@@ -370,9 +383,7 @@ def _map_header(source: object, header: list[str], report: LoadReport) -> dict[s
         canon = normalize_column_name(orig)
         if canon in COLUMNS_BY_NAME:
             if canon in seen:
-                raise DataContractError(
-                    source, f"column {canon!r} appears twice (as {seen[canon]!r} and {orig!r})"
-                )
+                raise DataContractError(source, f"column {canon!r} appears twice (as {seen[canon]!r} and {orig!r})")
             seen[canon] = orig
             mapping[orig] = canon
             if orig != canon:
@@ -395,8 +406,20 @@ def _map_header(source: object, header: list[str], report: LoadReport) -> dict[s
 
 # -------------------------------------------------------------------------------- validation
 #: ``infer_dtype`` kinds of an object column that hold only single values (no per-cell check).
-_SCALAR_KINDS = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean", "datetime",
-                           "datetime64", "date", "decimal"})
+_SCALAR_KINDS = frozenset(
+    {
+        "string",
+        "empty",
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "boolean",
+        "datetime",
+        "datetime64",
+        "date",
+        "decimal",
+    }
+)
 _INT_TEXT = re.compile(r"[+-]?\d+")
 #: A trailing time-zone designator of an ISO 8601 date-time: ``Z``, ``+05:00``, ``+0500``, ``-03``.
 _OFFSET = re.compile(r"(?<=\d)\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$")
@@ -474,8 +497,7 @@ def _cell_problems(col: Column, s: pd.Series, reasons: np.ndarray, scan_nul: boo
         if scan_nul:
             strings = [v for v in values if isinstance(v, str)]
             if "\x00" in "".join(strings):
-                nul = np.fromiter((isinstance(v, str) and "\x00" in v for v in values), dtype=bool,
-                                  count=len(values))
+                nul = np.fromiter((isinstance(v, str) and "\x00" in v for v in values), dtype=bool, count=len(values))
                 hit = nul & (reasons == None)
                 reasons[hit] = f"{col.name}: contains a NUL character"
     elif scan_nul and pd.api.types.is_string_dtype(s.dtype):
@@ -573,11 +595,16 @@ def _parse_whole(col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarra
     else:
         obj = s.astype(object)
         pos = np.flatnonzero(~null)
-        if pd.api.types.infer_dtype(obj.iloc[pos], skipna=True) not in ("string", "empty", "integer", "floating",
-                                                                          "mixed-integer-float", "decimal"):
+        if pd.api.types.infer_dtype(obj.iloc[pos], skipna=True) not in (
+            "string",
+            "empty",
+            "integer",
+            "floating",
+            "mixed-integer-float",
+            "decimal",
+        ):
             # True == 1 for hashing, so true/false cells are taken out before factorizing.
-            is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in obj.iloc[pos]), dtype=bool,
-                                  count=len(pos))
+            is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in obj.iloc[pos]), dtype=bool, count=len(pos))
             if is_bool.any():
                 where = pos[is_bool]
                 if col.kind == "flag":
@@ -588,18 +615,22 @@ def _parse_whole(col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarra
                 pos = pos[~is_bool]
         codes, uniques = pd.factorize(obj.iloc[pos], use_na_sentinel=True)
         parsed = [_exact_whole(u) for u in uniques]
-        u_val = np.array([(v if v is not None and INT64_MIN <= v <= INT64_MAX else 0) for v, _ in parsed],
-                         dtype=np.int64)
-        u_err = np.array([(e if e is not None else ("range" if not INT64_MIN <= v <= INT64_MAX else None))
-                          for v, e in parsed], dtype=object)
+        u_val = np.array(
+            [(v if v is not None and INT64_MIN <= v <= INT64_MAX else 0) for v, _ in parsed], dtype=np.int64
+        )
+        u_err = np.array(
+            [(e if e is not None else ("range" if not INT64_MIN <= v <= INT64_MAX else None)) for v, e in parsed],
+            dtype=object,
+        )
         if len(pos):
             values[pos] = u_val[codes]
             errs = u_err[codes]
-            for i, err in zip(pos[errs != None], errs[errs != None]):
+            for i, err in zip(pos[errs != None], errs[errs != None], strict=True):
                 bad[i] = True
                 if reasons[i] is None:
-                    reasons[i] = (f"{col.name}: {_show(obj.iloc[i])} is outside int64" if err == "range"
-                                  else f"{col.name}: {err}")
+                    reasons[i] = (
+                        f"{col.name}: {_show(obj.iloc[i])} is outside int64" if err == "range" else f"{col.name}: {err}"
+                    )
     ok = ~null & ~bad
     out = np.zeros(n, dtype=bool)
     if col.kind == "flag":
@@ -621,14 +652,24 @@ def _parse_float(col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarra
         arr = s.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.zeros(len(s), dtype=bool)
     else:
-        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty", "floating", "integer",
-                                                             "mixed-integer-float", "decimal"):
-            odd = np.fromiter((isinstance(v, (bool, np.bool_, complex, np.complexfloating)) for v in s.to_numpy()),
-                              dtype=bool, count=len(s))
+        if pd.api.types.infer_dtype(s, skipna=True) not in (
+            "string",
+            "empty",
+            "floating",
+            "integer",
+            "mixed-integer-float",
+            "decimal",
+        ):
+            odd = np.fromiter(
+                (isinstance(v, (bool, np.bool_, complex, np.complexfloating)) for v in s.to_numpy()),
+                dtype=bool,
+                count=len(s),
+            )
             _flag_into(reasons, odd, f"{col.name}: not a number")
             s = s.astype(object).where(~odd, None)
         arr = pd.to_numeric(s.astype(object).where(~null, np.nan), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan)
+            dtype=np.float64, na_value=np.nan
+        )
         bad = (~null) & np.isnan(arr)
         _flag_into(reasons, bad, f"{col.name}: not a number")
     finite = np.isfinite(arr)
@@ -650,8 +691,9 @@ def _canonical_offset(text: str) -> str:
     return f"{sign}{digits[:2]}:{(digits[2:] or '00')}"
 
 
-def _parse_timestamps(col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarray,
-                      report: LoadReport) -> pd.Series:
+def _parse_timestamps(
+    col: Column, s: pd.Series, null: np.ndarray, reasons: np.ndarray, report: LoadReport
+) -> pd.Series:
     """Naive ``datetime64[us]`` values of a timestamp column, under the time-zone rule.
 
     The rule: the contract's timestamps are local times without a zone. A value that carries an
@@ -666,14 +708,26 @@ def _parse_timestamps(col: Column, s: pd.Series, null: np.ndarray, reasons: np.n
         parsed = s
         if tz is not None:
             parsed = s.dt.tz_localize(None)
-            report.notes.append(f"{name}: time-zone-aware column ({tz}); read as local time on that clock "
-                                "(the zone is dropped, the wall-clock time kept; not converted to UTC)")
+            report.notes.append(
+                f"{name}: time-zone-aware column ({tz}); read as local time on that clock "
+                "(the zone is dropped, the wall-clock time kept; not converted to UTC)"
+            )
     else:
         obj = s.astype(object).where(~null, None)
         if pd.api.types.infer_dtype(obj, skipna=True) not in ("string", "empty"):
-            obj = obj.map(lambda v: v if v is None or isinstance(v, str) else
-                          (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else
-                           v.isoformat() if isinstance(v, dt.date) else str(v)))
+            obj = obj.map(
+                lambda v: (
+                    v
+                    if v is None or isinstance(v, str)
+                    else (
+                        v.isoformat(sep=" ")
+                        if isinstance(v, dt.datetime)
+                        else v.isoformat()
+                        if isinstance(v, dt.date)
+                        else str(v)
+                    )
+                )
+            )
         text = _strip(obj)
         try:
             parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
@@ -691,27 +745,39 @@ def _parse_timestamps(col: Column, s: pd.Series, null: np.ndarray, reasons: np.n
             parsed = pd.to_datetime(bare, errors="coerce", format="ISO8601")
             naive_values = int(((~null) & ~has_offset & parsed.notna().to_numpy()).sum())
             if naive_values == 0 and len(distinct) == 1:
-                report.notes.append(f"{name}: every value carries the offset {distinct[0]}; read as local time "
-                                    "on that clock (the offset is dropped, the wall-clock time kept)")
+                report.notes.append(
+                    f"{name}: every value carries the offset {distinct[0]}; read as local time "
+                    "on that clock (the offset is dropped, the wall-clock time kept)"
+                )
             else:
-                why = (f"values without an offset and {len(distinct)} offset(s) ({', '.join(distinct)})"
-                       if naive_values else f"{len(distinct)} different offsets ({', '.join(distinct)})")
+                why = (
+                    f"values without an offset and {len(distinct)} offset(s) ({', '.join(distinct)})"
+                    if naive_values
+                    else f"{len(distinct)} different offsets ({', '.join(distinct)})"
+                )
                 for off in distinct:
-                    _flag_into(reasons, has_offset & (canonical.reindex(s.index).to_numpy() == off),
-                               f"{name}: time-zone offset {off} in a column that does not share one offset")
-                report.notes.append(f"{name}: the column mixes {why}; the {int(has_offset.sum()):,} value(s) with "
-                                    "an offset were quarantined (one local clock is required)")
+                    _flag_into(
+                        reasons,
+                        has_offset & (canonical.reindex(s.index).to_numpy() == off),
+                        f"{name}: time-zone offset {off} in a column that does not share one offset",
+                    )
+                report.notes.append(
+                    f"{name}: the column mixes {why}; the {int(has_offset.sum()):,} value(s) with "
+                    "an offset were quarantined (one local clock is required)"
+                )
     if getattr(parsed.dt, "tz", None) is not None:  # pragma: no cover - handled above
         parsed = parsed.dt.tz_localize(None)
     _flag_into(reasons, (~null) & parsed.isna().to_numpy(), f"{name}: not a date-time")
     outside = (~null & parsed.notna() & ((parsed < _EARLIEST) | (parsed > _LATEST))).to_numpy(dtype=bool)
-    _flag_into(reasons, outside, f"{name}: outside the plausible window ({EARLIEST_TIMESTAMP[:10]} to "
-                                 f"{LATEST_TIMESTAMP[:10]})")
+    _flag_into(
+        reasons, outside, f"{name}: outside the plausible window ({EARLIEST_TIMESTAMP[:10]} to {LATEST_TIMESTAMP[:10]})"
+    )
     return parsed
 
 
-def _validate_column(col: Column, s: pd.Series, reasons: np.ndarray, report: LoadReport | None = None,
-                     scan_nul: bool = True) -> pd.Series:
+def _validate_column(
+    col: Column, s: pd.Series, reasons: np.ndarray, report: LoadReport | None = None, scan_nul: bool = True
+) -> pd.Series:
     """Parse one column, write the first failing reason into ``reasons``; return parsed values."""
     report = report if report is not None else LoadReport(source="<column>", file_format="dataframe")
     s = _cell_problems(col, _plain_dtype(s), reasons, scan_nul)
@@ -729,8 +795,9 @@ def _validate_column(col: Column, s: pd.Series, reasons: np.ndarray, report: Loa
         obj = obj.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     text = _strip(obj)
     if col.levels is not None:
-        _flag_into(reasons, (~null) & ~text.isin(col.levels).to_numpy(),
-                   f"{col.name}: out of domain ({col.domain_text()})")
+        _flag_into(
+            reasons, (~null) & ~text.isin(col.levels).to_numpy(), f"{col.name}: out of domain ({col.domain_text()})"
+        )
     return text
 
 
@@ -767,8 +834,13 @@ def _reason_key(reason: str) -> str:
 
 
 def _validate(
-    source: str, frame: pd.DataFrame, lines: np.ndarray, shape_reason: list[str | None], report: LoadReport,
-    *, scan_nul: bool = True,
+    source: str,
+    frame: pd.DataFrame,
+    lines: np.ndarray,
+    shape_reason: list[str | None],
+    report: LoadReport,
+    *,
+    scan_nul: bool = True,
 ) -> LoadResult:
     n = len(frame)
     report.rows_in = n
@@ -807,9 +879,7 @@ def _validate(
     report.quarantine_reasons = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     if report.rows_kept == 0:
         top = next(iter(report.quarantine_reasons), "unknown")
-        raise DataContractError(
-            source, f"no valid rows: all {n:,} rows quarantined (most common reason: {top})"
-        )
+        raise DataContractError(source, f"no valid rows: all {n:,} rows quarantined (most common reason: {top})")
     sessions = _finalize_types(kept)
     for col in COLUMNS:
         if col.reference_levels is not None:
@@ -880,7 +950,7 @@ def sep_problem(sep: object) -> str | None:
     """Why ``sep`` cannot be a CSV delimiter (one character, not a quote, line break or NUL), or None."""
     if not isinstance(sep, str) or len(sep) != 1:
         return f"the delimiter must be exactly one character, got {sep!r}"
-    if sep in "\"\r\n\x00":
+    if sep in '"\r\n\x00':
         return f"the delimiter cannot be {sep!r} (a quote, line break or NUL)"
     return None
 
@@ -906,8 +976,11 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
             continue
         obj = s.astype(object)
-        starts = obj.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_PREFIXES and v[:1] != ""
-                         and not _PLAIN_NUMBER.fullmatch(v)).to_numpy(dtype=bool)
+        starts = obj.map(
+            lambda v: (
+                isinstance(v, str) and v[:1] in FORMULA_PREFIXES and v[:1] != "" and not _PLAIN_NUMBER.fullmatch(v)
+            )
+        ).to_numpy(dtype=bool)
         if starts.any():
             obj = obj.copy()
             obj[starts] = "'" + obj[starts].astype(str)
@@ -980,6 +1053,8 @@ def fetch_kaggle(
         found[0].rename(target)
     digest = file_sha256(target)
     if digest != KAGGLE_SHA256:
-        print(f"warning: {target} has sha256 {digest}, not the published {KAGGLE_SHA256}; "
-              "the dataset may have changed upstream")
+        print(
+            f"warning: {target} has sha256 {digest}, not the published {KAGGLE_SHA256}; "
+            "the dataset may have changed upstream"
+        )
     return target

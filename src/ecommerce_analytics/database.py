@@ -53,13 +53,15 @@ class DatabaseFileError(ValueError):
 #: The first 16 bytes of every SQLite 3 database file.
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: What a query of the library may do on a connection from :func:`connect`: read and compute.
-_ALLOWED_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,
-                              getattr(sqlite3, "SQLITE_RECURSIVE", 33)})
+_ALLOWED_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
+)
 _DENIED_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"})
 
 
-def _read_only_authorizer(action: int, arg1: str | None, arg2: str | None, db_name: str | None,
-                          trigger: str | None) -> int:
+def _read_only_authorizer(
+    action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None
+) -> int:
     """sqlite3 authorizer: allow reading and computing; deny ATTACH, DETACH, PRAGMA, writes,
     schema changes, transactions and extension loading."""
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
@@ -222,7 +224,7 @@ def _parse_query(path: Path) -> Query:
     joined = " ".join(header)
     if not joined.startswith("Question:") or "?" not in joined:
         raise QueryError(f"{path}: a query must open with a '-- Question: ...?' comment")
-    question = joined[len("Question:"): joined.index("?") + 1].strip()
+    question = joined[len("Question:") : joined.index("?") + 1].strip()
     return Query(name=path.stem, path=path, question=question, sql=text)
 
 
@@ -258,8 +260,9 @@ def run_query(db: sqlite3.Connection | str | os.PathLike, name: str | int | Quer
         return pd.read_sql_query(query.sql, conn)
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         if "not authorized" in str(exc) or "authorization denied" in str(exc):
-            raise QueryError(f"{query.name}: not allowed on a read-only query connection "
-                             "(statements may only read)") from None
+            raise QueryError(
+                f"{query.name}: not allowed on a read-only query connection (statements may only read)"
+            ) from None
         raise
     finally:
         if owned:

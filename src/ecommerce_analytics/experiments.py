@@ -117,16 +117,24 @@ def _check_rates(p_control: float, mde: float) -> float:
     return p_t
 
 
-def _power_pooled(p_control: float, mde: float, n_control: float, alpha: float, ratio: float,
-                  alternative: str) -> float:
+def _power_pooled(
+    p_control: float, mde: float, n_control: float, alpha: float, ratio: float, alternative: str
+) -> float:
     # statsmodels' alternative refers to p_treatment - p_control; the tested side must be the one of mde.
     alt = alternative if alternative == "two-sided" else ("larger" if mde > 0 else "smaller")
-    return float(power_proportions_2indep(mde, p_control, n_control, ratio=ratio, alpha=alpha,
-                                          alternative=alt).power)
+    return float(power_proportions_2indep(mde, p_control, n_control, ratio=ratio, alpha=alpha, alternative=alt).power)
 
 
-def power_proportions(p_control: float, mde: float, n_control: float, *, alpha: float = 0.05, ratio: float = 1.0,
-                      alternative: str = "two-sided", test: str = "pooled") -> float:
+def power_proportions(
+    p_control: float,
+    mde: float,
+    n_control: float,
+    *,
+    alpha: float = 0.05,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+    test: str = "pooled",
+) -> float:
     """Power of the two-proportion z-test for an absolute change ``mde`` of a rate ``p_control``.
 
     Parameters
@@ -157,9 +165,17 @@ def power_proportions(p_control: float, mde: float, n_control: float, *, alpha: 
     return float(stats.norm.cdf(abs(mde) / se - _z_alpha(alpha, alternative)))
 
 
-def sample_size_proportions(p_control: float, mde: float, *, alpha: float = 0.05, power: float = 0.8,
-                            ratio: float = 1.0, alternative: str = "two-sided", test: str = "pooled",
-                            exact: bool = False) -> tuple:
+def sample_size_proportions(
+    p_control: float,
+    mde: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+    test: str = "pooled",
+    exact: bool = False,
+) -> tuple:
     """Units per arm for the two-proportion z-test to detect an absolute change ``mde`` of ``p_control``.
 
     Solves :func:`power_proportions` (same ``test``) for ``n_control``; ``n_treatment = ratio * n_control``.
@@ -174,8 +190,9 @@ def sample_size_proportions(p_control: float, mde: float, *, alpha: float = 0.05
     """
     _check_design(alpha, power, ratio, alternative)
     _check_rates(p_control, mde)
-    f = lambda n: power_proportions(p_control, mde, n, alpha=alpha, ratio=ratio, alternative=alternative,
-                                    test=test) - power
+    f = lambda n: (
+        power_proportions(p_control, mde, n, alpha=alpha, ratio=ratio, alternative=alternative, test=test) - power
+    )
     n_c = float(optimize.brentq(f, 1.0, 1e12, xtol=1e-9))
     if exact:
         return n_c, ratio * n_c
@@ -183,13 +200,22 @@ def sample_size_proportions(p_control: float, mde: float, *, alpha: float = 0.05
     return n_c_int, int(np.ceil(ratio * n_c_int - 1e-9))
 
 
-def mde_proportions(p_control: float, n_control: int, *, alpha: float = 0.05, power: float = 0.8,
-                    ratio: float = 1.0, alternative: str = "two-sided", test: str = "pooled") -> float:
+def mde_proportions(
+    p_control: float,
+    n_control: int,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+    test: str = "pooled",
+) -> float:
     """Smallest absolute increase of ``p_control`` detectable with ``n_control`` users in control
     (inverse of :func:`power_proportions`, same test)."""
     _check_design(alpha, power, ratio, alternative)
-    f = lambda d: power_proportions(p_control, d, n_control, alpha=alpha, ratio=ratio, alternative=alternative,
-                                    test=test) - power
+    f = lambda d: (
+        power_proportions(p_control, d, n_control, alpha=alpha, ratio=ratio, alternative=alternative, test=test) - power
+    )
     return float(optimize.brentq(f, 1e-9, 1 - p_control - 1e-9))
 
 
@@ -202,8 +228,16 @@ def _t_effect_size(sd: float, mde: float, ratio: float, sd_treatment: float | No
     return abs(mde) * np.sqrt((1 + 1 / ratio) / (sd**2 + sd_treatment**2 / ratio))
 
 
-def sample_size_means(sd: float, mde: float, *, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0,
-                      alternative: str = "two-sided", sd_treatment: float | None = None) -> tuple[int, int]:
+def sample_size_means(
+    sd: float,
+    mde: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+    sd_treatment: float | None = None,
+) -> tuple[int, int]:
     """Units per arm to detect a difference ``mde`` of means with standard deviation ``sd``.
 
     Two-sample t-test power from :class:`statsmodels.stats.power.TTestIndPower`; with
@@ -216,18 +250,35 @@ def sample_size_means(sd: float, mde: float, *, alpha: float = 0.05, power: floa
     """
     _check_design(alpha, power, ratio, alternative)
     d = _t_effect_size(sd, mde, ratio, sd_treatment)
-    n1 = TTestIndPower().solve_power(effect_size=d, alpha=alpha, power=power, ratio=ratio,
-                                     alternative="larger" if alternative != "two-sided" else "two-sided")
+    n1 = TTestIndPower().solve_power(
+        effect_size=d,
+        alpha=alpha,
+        power=power,
+        ratio=ratio,
+        alternative="larger" if alternative != "two-sided" else "two-sided",
+    )
     n1 = int(np.ceil(n1 - 1e-9))
     return n1, int(np.ceil(ratio * n1 - 1e-9))
 
 
-def mde_means(sd: float, n_control: int, *, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0,
-              alternative: str = "two-sided") -> float:
+def mde_means(
+    sd: float,
+    n_control: int,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+) -> float:
     """Smallest detectable difference of means with ``n_control`` units in control."""
     _check_design(alpha, power, ratio, alternative)
-    d = TTestIndPower().solve_power(nobs1=n_control, alpha=alpha, power=power, ratio=ratio,
-                                    alternative="larger" if alternative != "two-sided" else "two-sided")
+    d = TTestIndPower().solve_power(
+        nobs1=n_control,
+        alpha=alpha,
+        power=power,
+        ratio=ratio,
+        alternative="larger" if alternative != "two-sided" else "two-sided",
+    )
     return float(d * sd)
 
 
@@ -251,16 +302,24 @@ class SRMResult:
         return {**asdict(self), "mismatch": self.mismatch}
 
 
-def srm_check(n_control: int, n_treatment: int, expected_share_treatment: float = 0.5,
-              threshold: float = 0.001) -> SRMResult:
+def srm_check(
+    n_control: int, n_treatment: int, expected_share_treatment: float = 0.5, threshold: float = 0.001
+) -> SRMResult:
     """Sample-ratio-mismatch check: chi-square goodness of fit of the arm sizes to the design,
     flagged at ``p < threshold`` (0.001, as large experimentation platforms do)."""
     _check_counts(n_treatment, n_control + n_treatment, "srm_check")
     total = n_control + n_treatment
     expected = [total * (1 - expected_share_treatment), total * expected_share_treatment]
     chi2, p = stats.chisquare([n_control, n_treatment], expected)
-    return SRMResult(int(n_control), int(n_treatment), expected_share_treatment, n_treatment / total, float(chi2),
-                     float(p), threshold)
+    return SRMResult(
+        int(n_control),
+        int(n_treatment),
+        expected_share_treatment,
+        n_treatment / total,
+        float(chi2),
+        float(p),
+        threshold,
+    )
 
 
 # ------------------------------------------------------------------------------ proportions
@@ -321,8 +380,16 @@ def _invert(z_of, estimate, lower_end, upper_end, z_crit, iterations: int = 64):
     return bounds[0], bounds[1]
 
 
-def score_test_proportions(x_control, n_control, x_treatment, n_treatment, *, alpha: float = 0.05,
-                           delta: float | np.ndarray = 0.0, log_ratio: float | np.ndarray | None = None) -> dict:
+def score_test_proportions(
+    x_control,
+    n_control,
+    x_treatment,
+    n_treatment,
+    *,
+    alpha: float = 0.05,
+    delta: float | np.ndarray = 0.0,
+    log_ratio: float | np.ndarray | None = None,
+) -> dict:
     """Vectorized score test and score intervals for two independent proportions.
 
     Returns arrays: ``z`` and two-sided ``p_value`` of ``p_t - p_c = delta`` (or, with
@@ -355,12 +422,19 @@ def score_test_proportions(x_control, n_control, x_treatment, n_treatment, *, al
         only = (x1 == 0) & (x2 > 0)
         _, hi0 = _invert(lambda r: _score_z_ratio(x1, n1, x2, n2, r), np.where(only, -40.0, 0.0), -40.0, 40.0, zc)
         r_hi = np.where(only, np.exp(hi0), r_hi)
-    return {"z": z, "p_value": 2 * stats.norm.sf(np.abs(z)), "diff_low": d_lo, "diff_high": d_hi,
-            "ratio_low": r_lo, "ratio_high": r_hi}
+    return {
+        "z": z,
+        "p_value": 2 * stats.norm.sf(np.abs(z)),
+        "diff_low": d_lo,
+        "diff_high": d_hi,
+        "ratio_low": r_lo,
+        "ratio_high": r_hi,
+    }
 
 
-def two_proportions(x_control: int, n_control: int, x_treatment: int, n_treatment: int, *,
-                    confidence: float = 0.95) -> EffectResult:
+def two_proportions(
+    x_control: int, n_control: int, x_treatment: int, n_treatment: int, *, confidence: float = 0.95
+) -> EffectResult:
     """Two-proportion comparison whose test and intervals never disagree.
 
     One statistic does everything: the score statistic for two independent proportions (variance
@@ -389,19 +463,35 @@ def two_proportions(x_control: int, n_control: int, x_treatment: int, n_treatmen
     s = score_test_proportions(x_control, n_control, x_treatment, n_treatment, alpha=1 - confidence)
     p_value = float(s["p_value"])
     lo, hi = float(s["diff_low"]), float(s["diff_high"])
-    extra: dict = {"x_control": int(x_control), "x_treatment": int(x_treatment),
-                   "cohens_h": float(proportion_effectsize(p_t, p_c))}
+    extra: dict = {
+        "x_control": int(x_control),
+        "x_treatment": int(x_treatment),
+        "cohens_h": float(proportion_effectsize(p_t, p_c)),
+    }
     if x_control > 0:
-        extra.update(relative_lift=float(p_t / p_c - 1), relative_ci_low=float(s["ratio_low"]) - 1,
-                     relative_ci_high=float(s["ratio_high"]) - 1)
+        extra.update(
+            relative_lift=float(p_t / p_c - 1),
+            relative_ci_low=float(s["ratio_low"]) - 1,
+            relative_ci_high=float(s["ratio_high"]) - 1,
+        )
     diff = p_t - p_c
     if diff != 0:
         extra["nnt"] = 1 / diff
         if lo > 0 or hi < 0:
             extra["nnt_ci"] = sorted([1 / hi, 1 / lo])
-    return EffectResult(float(diff), lo, hi, p_value, int(n_control), int(n_treatment),
-                        "score test (pooled z) with score intervals for difference and ratio",
-                        p_c, p_t, confidence, extra)
+    return EffectResult(
+        float(diff),
+        lo,
+        hi,
+        p_value,
+        int(n_control),
+        int(n_treatment),
+        "score test (pooled z) with score intervals for difference and ratio",
+        p_c,
+        p_t,
+        confidence,
+        extra,
+    )
 
 
 # ---------------------------------------------------------------------------- ratio metrics
@@ -418,8 +508,14 @@ def _ratio_and_var(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
     return float(r), float(var)
 
 
-def ratio_metric(num_control: Sequence[float], den_control: Sequence[float], num_treatment: Sequence[float],
-                 den_treatment: Sequence[float], *, confidence: float = 0.95) -> EffectResult:
+def ratio_metric(
+    num_control: Sequence[float],
+    den_control: Sequence[float],
+    num_treatment: Sequence[float],
+    den_treatment: Sequence[float],
+    *,
+    confidence: float = 0.95,
+) -> EffectResult:
     """A metric whose unit differs from the randomization unit: ``sum(num) / sum(den)`` per arm
     (for example average order value = revenue / orders, with users randomized).
 
@@ -440,10 +536,24 @@ def ratio_metric(num_control: Sequence[float], den_control: Sequence[float], num
     p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else 1.0
     rel = r_t / r_c - 1 if r_c else float("nan")
     se_rel = (r_t / r_c) * np.sqrt(v_t / r_t**2 + v_c / r_c**2) if r_c and r_t else float("nan")
-    return EffectResult(float(diff), float(diff - z * se), float(diff + z * se), p, len(arrays[0]), len(arrays[2]),
-                        "delta method (ratio of means)", r_c, r_t, confidence,
-                        {"se": float(se), "relative_lift": float(rel), "relative_ci_low": float(rel - z * se_rel),
-                         "relative_ci_high": float(rel + z * se_rel)})
+    return EffectResult(
+        float(diff),
+        float(diff - z * se),
+        float(diff + z * se),
+        p,
+        len(arrays[0]),
+        len(arrays[2]),
+        "delta method (ratio of means)",
+        r_c,
+        r_t,
+        confidence,
+        {
+            "se": float(se),
+            "relative_lift": float(rel),
+            "relative_ci_low": float(rel - z * se_rel),
+            "relative_ci_high": float(rel + z * se_rel),
+        },
+    )
 
 
 # -------------------------------------------------------------------------------- continuous
@@ -461,12 +571,24 @@ def welch_test(control: Sequence[float], treatment: Sequence[float], *, confiden
     c, t = _clean(control, "control"), _clean(treatment, "treatment")
     res = stats.ttest_ind(t, c, equal_var=False)
     ci = res.confidence_interval(confidence_level=confidence)
-    return EffectResult(float(t.mean() - c.mean()), float(ci.low), float(ci.high), float(res.pvalue), len(c), len(t),
-                        "Welch t-test", float(c.mean()), float(t.mean()), confidence, {"df": float(res.df)})
+    return EffectResult(
+        float(t.mean() - c.mean()),
+        float(ci.low),
+        float(ci.high),
+        float(res.pvalue),
+        len(c),
+        len(t),
+        "Welch t-test",
+        float(c.mean()),
+        float(t.mean()),
+        confidence,
+        {"df": float(res.df)},
+    )
 
 
-def _bca_limits(diffs: np.ndarray, estimate: float, c: np.ndarray, t: np.ndarray, confidence: float,
-                expand: bool = True) -> tuple:
+def _bca_limits(
+    diffs: np.ndarray, estimate: float, c: np.ndarray, t: np.ndarray, confidence: float, expand: bool = True
+) -> tuple:
     """BCa limits for a difference of means: bias correction from the bootstrap distribution,
     acceleration from the empirical influence values of the two means (Efron 1987). With
     ``expand``, the nominal tail probability is first widened as in Hesterberg's (2015)
@@ -487,9 +609,16 @@ def _bca_limits(diffs: np.ndarray, estimate: float, c: np.ndarray, t: np.ndarray
     return float(lo), float(hi)
 
 
-def bootstrap_mean_difference(control: Sequence[float], treatment: Sequence[float], *, n_resamples: int = 2000,
-                              confidence: float = 0.95, seed: int = 0, buckets: int | None = None,
-                              method: str = "auto") -> EffectResult:
+def bootstrap_mean_difference(
+    control: Sequence[float],
+    treatment: Sequence[float],
+    *,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    buckets: int | None = None,
+    method: str = "auto",
+) -> EffectResult:
     """Bootstrap interval for the difference of means (percentile or BCa), vectorized.
 
     ``method``: ``"percentile"``, ``"bca"`` (bias-corrected and accelerated; Efron 1987), or
@@ -544,13 +673,20 @@ def bootstrap_mean_difference(control: Sequence[float], treatment: Sequence[floa
     p = float(min(1.0, 2 * (b + 1) / (n_resamples + 1)))
     kind = "BCa" if use_bca else "percentile"
     label = f"{kind} bootstrap ({n_resamples} resamples" + (f", {use_buckets} buckets)" if use_buckets else ")")
-    return EffectResult(estimate, float(lo), float(hi), p, len(c), len(t), label, float(c.mean()), float(t.mean()),
-                        confidence)
+    return EffectResult(
+        estimate, float(lo), float(hi), p, len(c), len(t), label, float(c.mean()), float(t.mean()), confidence
+    )
 
 
 # ---------------------------------------------------------------------------------- CUPED
-def cuped(y_control: Sequence[float], x_control: Sequence[float], y_treatment: Sequence[float],
-          x_treatment: Sequence[float], *, confidence: float = 0.95) -> EffectResult:
+def cuped(
+    y_control: Sequence[float],
+    x_control: Sequence[float],
+    y_treatment: Sequence[float],
+    x_treatment: Sequence[float],
+    *,
+    confidence: float = 0.95,
+) -> EffectResult:
     """CUPED (Deng et al. 2013): adjust each unit's metric by its pre-period covariate,
     ``y - theta (x - mean x)`` with ``theta = cov(y, x) / var(x)`` pooled over both arms, then
     Welch's test on the adjusted values. ``extra`` reports theta and the variance reduction."""
@@ -566,10 +702,24 @@ def cuped(y_control: Sequence[float], x_control: Sequence[float], y_treatment: S
     res = welch_test(adj_c, adj_t, confidence=confidence)
     raw_var = yc.var(ddof=1) / len(yc) + yt.var(ddof=1) / len(yt)
     adj_var = adj_c.var(ddof=1) / len(adj_c) + adj_t.var(ddof=1) / len(adj_t)
-    extra = {"theta": theta, "variance_reduction": float(1 - adj_var / raw_var) if raw_var > 0 else 0.0,
-             "correlation": float(np.corrcoef(y, x)[0, 1]) if var_x > 0 else 0.0}
-    return EffectResult(res.estimate, res.ci_low, res.ci_high, res.p_value, res.n_control, res.n_treatment,
-                        "CUPED + Welch t-test", float(yc.mean()), float(yt.mean()), confidence, extra)
+    extra = {
+        "theta": theta,
+        "variance_reduction": float(1 - adj_var / raw_var) if raw_var > 0 else 0.0,
+        "correlation": float(np.corrcoef(y, x)[0, 1]) if var_x > 0 else 0.0,
+    }
+    return EffectResult(
+        res.estimate,
+        res.ci_low,
+        res.ci_high,
+        res.p_value,
+        res.n_control,
+        res.n_treatment,
+        "CUPED + Welch t-test",
+        float(yc.mean()),
+        float(yt.mean()),
+        confidence,
+        extra,
+    )
 
 
 def balance_check(x_control: Sequence[float], x_treatment: Sequence[float]) -> dict[str, float]:
@@ -577,8 +727,12 @@ def balance_check(x_control: Sequence[float], x_treatment: Sequence[float]) -> d
     c, t = _clean(x_control, "control"), _clean(x_treatment, "treatment")
     pooled = np.sqrt((c.var(ddof=1) + t.var(ddof=1)) / 2)
     smd = float((t.mean() - c.mean()) / pooled) if pooled > 0 else 0.0
-    return {"mean_control": float(c.mean()), "mean_treatment": float(t.mean()), "smd": smd,
-            "p_value": float(stats.ttest_ind(t, c, equal_var=False).pvalue)}
+    return {
+        "mean_control": float(c.mean()),
+        "mean_treatment": float(t.mean()),
+        "smd": smd,
+        "p_value": float(stats.ttest_ind(t, c, equal_var=False).pvalue),
+    }
 
 
 # ------------------------------------------------------------------------------ sequential
@@ -593,8 +747,15 @@ def _msprt_log_lambda(xc, nc, xt, nt, tau: float) -> np.ndarray:
     return np.where(v > 0, out, 0.0)
 
 
-def msprt_proportions(x_control: Sequence[int], n_control: Sequence[int], x_treatment: Sequence[int],
-                      n_treatment: Sequence[int], *, tau: float = 0.05, alpha: float = 0.05) -> pd.DataFrame:
+def msprt_proportions(
+    x_control: Sequence[int],
+    n_control: Sequence[int],
+    x_treatment: Sequence[int],
+    n_treatment: Sequence[int],
+    *,
+    tau: float = 0.05,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Always-valid inference for a difference of rates under continuous monitoring:
     the mixture sequential probability ratio test (Johari, Pekelis & Walsh 2017) with a
     normal mixture N(0, tau^2) over the difference.
@@ -618,9 +779,17 @@ def msprt_proportions(x_control: Sequence[int], n_control: Sequence[int], x_trea
     log_lambda = _msprt_log_lambda(xc, nc, xt, nt, tau)
     naive = 2 * stats.norm.sf(np.abs(_score_z_diff(xt, nt, xc, nc, 0.0)))  # the pooled z of two_proportions
     always_valid = np.minimum.accumulate(np.minimum(1.0, np.exp(-log_lambda)))
-    return pd.DataFrame({"look": np.arange(1, len(d) + 1), "n_control": nc.astype(int), "n_treatment": nt.astype(int),
-                         "difference": d, "z_p_value": naive, "always_valid_p": always_valid,
-                         "reject": always_valid < alpha})
+    return pd.DataFrame(
+        {
+            "look": np.arange(1, len(d) + 1),
+            "n_control": nc.astype(int),
+            "n_treatment": nt.astype(int),
+            "difference": d,
+            "z_p_value": naive,
+            "always_valid_p": always_valid,
+            "reject": always_valid < alpha,
+        }
+    )
 
 
 # ------------------------------------------------------------------------- multiple testing
@@ -634,8 +803,16 @@ def adjust_pvalues(p_values: Sequence[float], method: str = "holm", alpha: float
     return pd.DataFrame({"p_value": p, "p_adjusted": adjusted, "reject": reject})
 
 
-def segment_effects(frame: pd.DataFrame, segment: str, *, arm: str = "variant", successes: str, trials: str,
-                    method: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
+def segment_effects(
+    frame: pd.DataFrame,
+    segment: str,
+    *,
+    arm: str = "variant",
+    successes: str,
+    trials: str,
+    method: str = "holm",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Heterogeneous effects: for each segment level, the treatment effect on the rate
     ``successes / trials`` inside the level (score interval, :func:`two_proportions`) and in
     the rest, and a test of the treatment-by-segment interaction, with p-values adjusted over
@@ -668,16 +845,29 @@ def segment_effects(frame: pd.DataFrame, segment: str, *, arm: str = "variant", 
             if not {"control", "treatment"} <= set(g.index) or (g[trials] == 0).any():
                 parts[name] = None
                 continue
-            parts[name] = two_proportions(int(g.loc["control", successes]), int(g.loc["control", trials]),
-                                          int(g.loc["treatment", successes]), int(g.loc["treatment", trials]))
+            parts[name] = two_proportions(
+                int(g.loc["control", successes]),
+                int(g.loc["control", trials]),
+                int(g.loc["treatment", successes]),
+                int(g.loc["treatment", trials]),
+            )
         if parts["in"] is None or parts["rest"] is None:
             continue
         design = np.column_stack([np.ones(len(rate)), treated, inside, treated * inside])
         fit = sm.WLS(rate, design, weights=weights).fit(cov_type="HC2")
-        rows.append({"segment": segment, "level": level, "effect": parts["in"].estimate,
-                     "ci_low": parts["in"].ci_low, "ci_high": parts["in"].ci_high,
-                     "effect_rest": parts["rest"].estimate, "difference_vs_rest": float(fit.params[3]),
-                     "interaction_se": float(fit.bse[3]), "p_value": float(fit.pvalues[3])})
+        rows.append(
+            {
+                "segment": segment,
+                "level": level,
+                "effect": parts["in"].estimate,
+                "ci_low": parts["in"].ci_low,
+                "ci_high": parts["in"].ci_high,
+                "effect_rest": parts["rest"].estimate,
+                "difference_vs_rest": float(fit.params[3]),
+                "interaction_se": float(fit.bse[3]),
+                "p_value": float(fit.pvalues[3]),
+            }
+        )
     out = pd.DataFrame(rows)
     if len(out):
         adj = adjust_pvalues(out.p_value, method=method, alpha=alpha)
@@ -685,8 +875,9 @@ def segment_effects(frame: pd.DataFrame, segment: str, *, arm: str = "variant", 
     return out
 
 
-def non_inferiority(result: EffectResult, margin: float, *, higher_is_better: bool = True,
-                    alpha: float | None = None) -> dict:
+def non_inferiority(
+    result: EffectResult, margin: float, *, higher_is_better: bool = True, alpha: float | None = None
+) -> dict:
     """Guardrail verdict: is the treatment no worse than ``margin`` (in the metric's units)?
 
     One convention, the readout's: the result's own two-sided ``confidence`` interval (95% by
@@ -722,17 +913,28 @@ def non_inferiority(result: EffectResult, margin: float, *, higher_is_better: bo
     """
     level = 1 - result.confidence
     if alpha is not None and not np.isclose(alpha, level):
-        raise ValueError(f"alpha must equal 1 - result.confidence ({level:g}) so that the verdict and the "
-                         f"interval use one convention, got {alpha}")
+        raise ValueError(
+            f"alpha must equal 1 - result.confidence ({level:g}) so that the verdict and the "
+            f"interval use one convention, got {alpha}"
+        )
     if not margin or not np.isfinite(margin):
         raise ValueError(f"margin must be a finite non-zero number, got {margin}")
     m = abs(margin)
     sign = 1 if higher_is_better else -1
     x = result.extra
     if "x_control" in x and "x_treatment" in x:
-        p = float(test_proportions_2indep(x["x_treatment"], result.n_treatment, x["x_control"], result.n_control,
-                                          value=-sign * m, method="score", correction=False,
-                                          alternative="larger" if higher_is_better else "smaller").pvalue)
+        p = float(
+            test_proportions_2indep(
+                x["x_treatment"],
+                result.n_treatment,
+                x["x_control"],
+                result.n_control,
+                value=-sign * m,
+                method="score",
+                correction=False,
+                alternative="larger" if higher_is_better else "smaller",
+            ).pvalue
+        )
     else:
         se = x.get("se") or (result.ci_high - result.ci_low) / (2 * _Z(1 - level / 2))
         p = float(stats.norm.sf(sign * (result.estimate + sign * m) / se)) if se > 0 else 0.0
@@ -740,16 +942,32 @@ def non_inferiority(result: EffectResult, margin: float, *, higher_is_better: bo
     passed = bool(sign * bound > -m)
     harmful = bool(sign * (result.ci_high if higher_is_better else result.ci_low) < 0)
     verdict = "passed" if passed else "failed" if harmful else "inconclusive"
-    return {"estimate": result.estimate, "margin": m, "worst_plausible": float(bound), "p_value": p,
-            "one_sided_level": level / 2, "confidence": result.confidence, "passed": passed, "verdict": verdict,
-            "higher_is_better": higher_is_better,
-            "convention": f"two-sided {result.confidence:.0%} interval against the margin "
-                          f"(one-sided test at {level / 2:.3g})"}
+    return {
+        "estimate": result.estimate,
+        "margin": m,
+        "worst_plausible": float(bound),
+        "p_value": p,
+        "one_sided_level": level / 2,
+        "confidence": result.confidence,
+        "passed": passed,
+        "verdict": verdict,
+        "higher_is_better": higher_is_better,
+        "convention": f"two-sided {result.confidence:.0%} interval against the margin "
+        f"(one-sided test at {level / 2:.3g})",
+    }
 
 
 # -------------------------------------------------------------------------------- Bayesian
-def bayesian_proportions(x_control: int, n_control: int, x_treatment: int, n_treatment: int, *,
-                         prior: tuple[float, float] = (1.0, 1.0), draws: int = 200_000, seed: int = 0) -> dict:
+def bayesian_proportions(
+    x_control: int,
+    n_control: int,
+    x_treatment: int,
+    n_treatment: int,
+    *,
+    prior: tuple[float, float] = (1.0, 1.0),
+    draws: int = 200_000,
+    seed: int = 0,
+) -> dict:
     """Beta-binomial readout: posterior of each arm, P(treatment > control), and the expected
     loss (in rate units) of shipping each arm, by Monte Carlo with a fixed seed."""
     _check_counts(x_control, n_control, "control")
@@ -759,12 +977,14 @@ def bayesian_proportions(x_control: int, n_control: int, x_treatment: int, n_tre
     pc = rng.beta(a + x_control, b + n_control - x_control, draws)
     pt = rng.beta(a + x_treatment, b + n_treatment - x_treatment, draws)
     diff = pt - pc
-    return {"posterior_control": (a + x_control, b + n_control - x_control),
-            "posterior_treatment": (a + x_treatment, b + n_treatment - x_treatment),
-            "prob_treatment_better": float((diff > 0).mean()),
-            "expected_loss_ship_treatment": float(np.maximum(-diff, 0).mean()),
-            "expected_loss_keep_control": float(np.maximum(diff, 0).mean()),
-            "credible_interval": [float(np.quantile(diff, 0.025)), float(np.quantile(diff, 0.975))]}
+    return {
+        "posterior_control": (a + x_control, b + n_control - x_control),
+        "posterior_treatment": (a + x_treatment, b + n_treatment - x_treatment),
+        "prob_treatment_better": float((diff > 0).mean()),
+        "expected_loss_ship_treatment": float(np.maximum(-diff, 0).mean()),
+        "expected_loss_keep_control": float(np.maximum(diff, 0).mean()),
+        "credible_interval": [float(np.quantile(diff, 0.025)), float(np.quantile(diff, 0.975))],
+    }
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -774,10 +994,20 @@ def binomial_rate(successes: int, trials: int, *, confidence: float = 0.99) -> d
     return {"estimate": successes / trials, "ci_low": float(lo), "ci_high": float(hi), "confidence": confidence}
 
 
-def calibration_study(*, n_sims: int = 10_000, n_per_arm: int = 5000, p_control: float = 0.2,
-                      lift: float = 0.0, looks: int = 20, gs_looks: int = 5, alpha: float = 0.05,
-                      tau: float = 0.05, spending: str = "obrien-fleming", seed: int = 0,
-                      confidence: float = 0.99) -> dict:
+def calibration_study(
+    *,
+    n_sims: int = 10_000,
+    n_per_arm: int = 5000,
+    p_control: float = 0.2,
+    lift: float = 0.0,
+    looks: int = 20,
+    gs_looks: int = 5,
+    alpha: float = 0.05,
+    tau: float = 0.05,
+    spending: str = "obrien-fleming",
+    seed: int = 0,
+    confidence: float = 0.99,
+) -> dict:
     """Simulated experiments with a known truth, to check the tests' error rates (vectorized).
 
     Each of ``n_sims`` experiments has ``n_per_arm`` users per arm, accruing in ``looks``
@@ -809,28 +1039,46 @@ def calibration_study(*, n_sims: int = 10_000, n_per_arm: int = 5000, p_control:
     end_reject = np.abs(z[:, -1]) > z_crit
     covered = np.abs(_score_z_diff(xt[:, -1], n_per_arm, xc[:, -1], n_per_arm, lift)) <= z_crit
     with np.errstate(divide="ignore"):
-        rel_covered = np.abs(_score_z_ratio(xt[:, -1], n_per_arm, xc[:, -1], n_per_arm,
-                                            np.log(p_t / p_control))) <= z_crit
+        rel_covered = (
+            np.abs(_score_z_ratio(xt[:, -1], n_per_arm, xc[:, -1], n_per_arm, np.log(p_t / p_control))) <= z_crit
+        )
     peek_reject = (np.abs(z) > z_crit).any(axis=1)
     always_valid = np.minimum.accumulate(np.minimum(1.0, np.exp(-_msprt_log_lambda(xc, n, xt, n, tau))), axis=1)
     seq_reject = (always_valid < alpha).any(axis=1)
     at = np.unique(np.clip(np.round(np.arange(1, gs_looks + 1) * looks / gs_looks).astype(int) - 1, 0, looks - 1))
     design = group_sequential_design(information_fractions=n[at] / n[-1], alpha=alpha, spending=spending)
     gs_reject = (np.abs(z[:, at]) >= np.asarray(design.boundaries)).any(axis=1)
-    out = {"n_sims": n_sims, "n_per_arm": n_per_arm, "p_control": p_control, "lift": lift, "looks": looks,
-           "gs_looks": len(at), "alpha": alpha, "confidence": confidence,
-           "group_sequential_design": {"spending": spending, "information_fractions": list(design.information_fractions),
-                                       "boundaries": list(design.boundaries)}}
-    for name, values in (("rejection_rate", end_reject), ("ci_coverage", covered),
-                         ("relative_ci_coverage", rel_covered), ("peeking_rejection_rate", peek_reject),
-                         ("sequential_rejection_rate", seq_reject), ("group_sequential_rejection_rate", gs_reject)):
+    out = {
+        "n_sims": n_sims,
+        "n_per_arm": n_per_arm,
+        "p_control": p_control,
+        "lift": lift,
+        "looks": looks,
+        "gs_looks": len(at),
+        "alpha": alpha,
+        "confidence": confidence,
+        "group_sequential_design": {
+            "spending": spending,
+            "information_fractions": list(design.information_fractions),
+            "boundaries": list(design.boundaries),
+        },
+    }
+    for name, values in (
+        ("rejection_rate", end_reject),
+        ("ci_coverage", covered),
+        ("relative_ci_coverage", rel_covered),
+        ("peeking_rejection_rate", peek_reject),
+        ("sequential_rejection_rate", seq_reject),
+        ("group_sequential_rejection_rate", gs_reject),
+    ):
         out[name] = binomial_rate(int(np.sum(values)), n_sims, confidence=confidence)
     return out
 
 
 # ------------------------------------------------------------------------- data shaping
-def experiment_units(sessions: pd.DataFrame, assignments: pd.DataFrame,
-                     pre_period: pd.DataFrame | None = None) -> pd.DataFrame:
+def experiment_units(
+    sessions: pd.DataFrame, assignments: pd.DataFrame, pre_period: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per randomized user: variant, and their sessions from assignment on.
 
     Columns: ``user_id, variant, sessions, purchases, carts, abandoned, revenue, converted``
@@ -842,14 +1090,25 @@ def experiment_units(sessions: pd.DataFrame, assignments: pd.DataFrame,
         raise ValueError(f"assignments need columns {sorted(required)}")
     joined = sessions.merge(assignments, on="user_id", how="inner")
     joined = joined[joined["purchase_date"] >= joined["assigned_at"]]
-    joined = joined.assign(revenue=(joined["price"] * (1 - joined["discount_applied"] / 100.0))
-                           .where(joined["purchase_decision"] == 1, 0.0))
+    joined = joined.assign(
+        revenue=(joined["price"] * (1 - joined["discount_applied"] / 100.0)).where(
+            joined["purchase_decision"] == 1, 0.0
+        )
+    )
     g = joined.groupby("user_id", sort=True)
-    units = pd.DataFrame({
-        "variant": g["variant"].first(), "sessions": g.size(), "purchases": g["purchase_decision"].sum(),
-        "carts": g["add_to_cart"].sum(), "abandoned": g["abandoned_cart"].sum(), "revenue": g["revenue"].sum(),
-        "income_level": g["income_level"].first(), "gender": g["gender"].first(), "age": g["age"].first(),
-    })
+    units = pd.DataFrame(
+        {
+            "variant": g["variant"].first(),
+            "sessions": g.size(),
+            "purchases": g["purchase_decision"].sum(),
+            "carts": g["add_to_cart"].sum(),
+            "abandoned": g["abandoned_cart"].sum(),
+            "revenue": g["revenue"].sum(),
+            "income_level": g["income_level"].first(),
+            "gender": g["gender"].first(),
+            "age": g["age"].first(),
+        }
+    )
     units["converted"] = (units["purchases"] > 0).astype(int)
     units["one"] = 1
     if pre_period is not None:

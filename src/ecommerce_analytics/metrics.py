@@ -82,10 +82,12 @@ def rate_difference(successes_a: int, n_a: int, successes_b: int, n_b: int, conf
     for s, n in ((successes_a, n_a), (successes_b, n_b)):
         if n < 1 or not 0 <= s <= n:
             raise ValueError(f"invalid counts: {s} successes of {n}")
-    lo, hi = confint_proportions_2indep(successes_a, n_a, successes_b, n_b, method="newcomb", compare="diff",
-                                        alpha=1 - confidence)
-    return Estimate(successes_a / n_a - successes_b / n_b, float(lo), float(hi), int(n_a + n_b),
-                    "Newcombe hybrid score", confidence)
+    lo, hi = confint_proportions_2indep(
+        successes_a, n_a, successes_b, n_b, method="newcomb", compare="diff", alpha=1 - confidence
+    )
+    return Estimate(
+        successes_a / n_a - successes_b / n_b, float(lo), float(hi), int(n_a + n_b), "Newcombe hybrid score", confidence
+    )
 
 
 def mean(values: Sequence[float] | pd.Series, confidence: float = 0.95) -> Estimate:
@@ -154,9 +156,16 @@ def funnel(sessions: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     previous = None
     for stage, count in counts.items():
         est = proportion(count, n, confidence)
-        rows.append({"stage": stage, "sessions": count, "share_of_sessions": est.estimate,
-                     "ci_low": est.ci_low, "ci_high": est.ci_high,
-                     "share_of_previous": count / previous if previous else np.nan})
+        rows.append(
+            {
+                "stage": stage,
+                "sessions": count,
+                "share_of_sessions": est.estimate,
+                "ci_low": est.ci_low,
+                "ci_high": est.ci_high,
+                "share_of_previous": count / previous if previous else np.nan,
+            }
+        )
         previous = count
     return pd.DataFrame(rows)
 
@@ -172,14 +181,15 @@ def bin_numeric(values: pd.Series, q: int = 5) -> pd.Series:
     return pd.Series(np.asarray(labels, dtype=object)[codes], index=values.index, dtype="str")
 
 
-def rate_table(sessions: pd.DataFrame, by: str | pd.Series, outcome: str = TARGET,
-               confidence: float = 0.95) -> pd.DataFrame:
+def rate_table(
+    sessions: pd.DataFrame, by: str | pd.Series, outcome: str = TARGET, confidence: float = 0.95
+) -> pd.DataFrame:
     """Rate of ``outcome`` per level of ``by`` with Wilson intervals, sorted by level."""
     key = sessions[by] if isinstance(by, str) else by
     grouped = sessions[outcome].groupby(key, observed=True)
     frame = pd.DataFrame({"n": grouped.size(), "successes": grouped.sum()}).reset_index()
     frame.columns = ["level", "n", "successes"]
-    ests = [proportion(s, n, confidence) for s, n in zip(frame.successes, frame.n)]
+    ests = [proportion(s, n, confidence) for s, n in zip(frame.successes, frame.n, strict=True)]
     frame["rate"] = [e.estimate for e in ests]
     frame["ci_low"] = [e.ci_low for e in ests]
     frame["ci_high"] = [e.ci_high for e in ests]
@@ -224,7 +234,7 @@ def conversion_screen(
     screen["rest_rate"] = np.where(rest_n > 0, rest_s / rest_n.where(rest_n > 0, 1), np.nan)
     screen["difference"] = screen.rate - screen.rest_rate
     pvals = []
-    for s, n, rs, rn in zip(screen.successes, screen.n, rest_s, rest_n):
+    for s, n, rs, rn in zip(screen.successes, screen.n, rest_s, rest_n, strict=True):
         if rn == 0 or (s + rs) in (0, n + rn):
             pvals.append(1.0)  # no contrast to test: a single level, or no variation at all
         else:
@@ -251,8 +261,9 @@ def compare_to_sql(metrics: dict[str, Estimate], overall: pd.DataFrame, toleranc
     rows = []
     for name, sql_value in pairs.items():
         ours = metrics[name].estimate
-        rows.append({"metric": name, "package": ours, "sql": float(sql_value),
-                     "abs_difference": abs(ours - float(sql_value))})
+        rows.append(
+            {"metric": name, "package": ours, "sql": float(sql_value), "abs_difference": abs(ours - float(sql_value))}
+        )
     frame = pd.DataFrame(rows)
     frame["agree"] = frame.abs_difference <= tolerance * np.maximum(1.0, frame.package.abs())
     return frame

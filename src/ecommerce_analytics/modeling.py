@@ -105,15 +105,29 @@ class Stage:
         return list(self.numeric) + list(self.categorical)
 
 
-_NUMERIC = ("price", "discount_applied", "pages_visited", "time_spent", "seconds_per_page", "rating",
-            "sentiment_score", "age", "hour", "is_weekend")
+_NUMERIC = (
+    "price",
+    "discount_applied",
+    "pages_visited",
+    "time_spent",
+    "seconds_per_page",
+    "rating",
+    "sentiment_score",
+    "age",
+    "hour",
+    "is_weekend",
+)
 #: Right-skewed positive columns that the linear model sees on a log scale.
 LOG_COLUMNS = ("price", "pages_visited", "time_spent", "seconds_per_page")
 _CATEGORICAL = ("category", "payment_method", "gender", "income_level")
-BROWSE = Stage("browse", _NUMERIC, _CATEGORICAL,
-               "all sessions; features known before any cart action (no cart flag)")
-CART = Stage("cart", _NUMERIC, _CATEGORICAL,
-             "sessions with add_to_cart = 1; purchase vs abandonment (abandoned_cart is the outcome)", cart_only=True)
+BROWSE = Stage("browse", _NUMERIC, _CATEGORICAL, "all sessions; features known before any cart action (no cart flag)")
+CART = Stage(
+    "cart",
+    _NUMERIC,
+    _CATEGORICAL,
+    "sessions with add_to_cart = 1; purchase vs abandonment (abandoned_cart is the outcome)",
+    cart_only=True,
+)
 STAGES = {s.name: s for s in (BROWSE, CART)}
 
 
@@ -149,9 +163,16 @@ def _determined_share(keys: list[pd.Series], y: pd.Series, min_group: int) -> fl
     return float(pure / len(y))
 
 
-def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *, auc_threshold: float = 0.95,
-                  determined_threshold: float = 0.99, max_levels: int = 20,
-                  min_group: int = 5) -> pd.DataFrame:
+def leakage_audit(
+    frame: pd.DataFrame,
+    target: str,
+    candidates: Sequence[str],
+    *,
+    auc_threshold: float = 0.95,
+    determined_threshold: float = 0.99,
+    max_levels: int = 20,
+    min_group: int = 5,
+) -> pd.DataFrame:
     """Screen candidate features for target leakage.
 
     For each candidate: the single-feature ROC-AUC (categoricals are scored by their level's
@@ -180,16 +201,21 @@ def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *
             score = y.groupby(x, observed=True).transform("mean").astype(float)
         auc = roc_auc_score(y, score.fillna(score.mean()))
         share = _determined_share([x.round(6) if pd.api.types.is_float_dtype(x) else x], y, min_group)
-        rows.append({"feature": col, "auc": float(max(auc, 1 - auc)), "determined_share": share, "flagged": False,
-                     "reason": ""})
+        rows.append(
+            {"feature": col, "auc": float(max(auc, 1 - auc)), "determined_share": share, "flagged": False, "reason": ""}
+        )
     table = pd.DataFrame(rows).set_index("feature")
     for col in table.index:
         if table.loc[col, "auc"] >= auc_threshold:
-            table.loc[col, ["flagged", "reason"]] = [True, f"single-feature ROC-AUC {table.loc[col, 'auc']:.3f} "
-                                                           f">= {auc_threshold}"]
+            table.loc[col, ["flagged", "reason"]] = [
+                True,
+                f"single-feature ROC-AUC {table.loc[col, 'auc']:.3f} >= {auc_threshold}",
+            ]
         elif table.loc[col, "determined_share"] >= determined_threshold:
-            table.loc[col, ["flagged", "reason"]] = [True, f"its value alone determines the target on "
-                                                           f"{table.loc[col, 'determined_share']:.1%} of rows"]
+            table.loc[col, ["flagged", "reason"]] = [
+                True,
+                f"its value alone determines the target on {table.loc[col, 'determined_share']:.1%} of rows",
+            ]
     # Pairs: only among columns that do not determine the target on their own.
     low = [c for c in candidates if frame[c].nunique() <= max_levels and not table.loc[c, "flagged"]]
     for a, b in itertools.combinations(low, 2):
@@ -197,8 +223,10 @@ def leakage_audit(frame: pd.DataFrame, target: str, candidates: Sequence[str], *
         if share >= determined_threshold:
             for col, other in ((a, b), (b, a)):
                 if not table.loc[col, "flagged"]:
-                    table.loc[col, ["flagged", "reason"]] = [True, f"with {other}, determines the target on "
-                                                                   f"{share:.1%} of rows"]
+                    table.loc[col, ["flagged", "reason"]] = [
+                        True,
+                        f"with {other}, determines the target on {share:.1%} of rows",
+                    ]
     table = table.reset_index()
     return table.sort_values(["flagged", "auc"], ascending=[False, False], kind="stable").reset_index(drop=True)
 
@@ -211,8 +239,18 @@ def _preprocessor(numeric: Sequence[str], categorical: Sequence[str], linear: bo
         logged = [c for c in numeric if c in LOG_COLUMNS]
         plain = [c for c in numeric if c not in LOG_COLUMNS]
         if logged:
-            parts.append(("log", Pipeline([("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
-                                           ("scale", StandardScaler())]), logged))
+            parts.append(
+                (
+                    "log",
+                    Pipeline(
+                        [
+                            ("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
+                            ("scale", StandardScaler()),
+                        ]
+                    ),
+                    logged,
+                )
+            )
         if plain:
             parts.append(("num", StandardScaler(), plain))
     else:
@@ -224,17 +262,41 @@ def _preprocessor(numeric: Sequence[str], categorical: Sequence[str], linear: bo
 def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 0) -> dict[str, Pipeline]:
     """The three candidate pipelines: logistic regression (baseline), random forest, XGBoost."""
     return {
-        "logistic_regression": Pipeline([("prep", _preprocessor(numeric, categorical, True)),
-                                         ("model", LogisticRegression(max_iter=2000, C=1.0))]),
-        "random_forest": Pipeline([("prep", _preprocessor(numeric, categorical, False)),
-                                   ("model", RandomForestClassifier(n_estimators=300, min_samples_leaf=20,
-                                                                    max_features="sqrt", n_jobs=N_JOBS,
-                                                                    random_state=seed))]),
-        "xgboost": Pipeline([("prep", _preprocessor(numeric, categorical, False)),
-                             ("model", XGBClassifier(n_estimators=600, learning_rate=0.02, max_depth=3,
-                                                     subsample=0.8, colsample_bytree=0.8, min_child_weight=10,
-                                                     reg_lambda=1.0, tree_method="hist", n_jobs=N_JOBS,
-                                                     random_state=seed, eval_metric="logloss"))]),
+        "logistic_regression": Pipeline(
+            [("prep", _preprocessor(numeric, categorical, True)), ("model", LogisticRegression(max_iter=2000, C=1.0))]
+        ),
+        "random_forest": Pipeline(
+            [
+                ("prep", _preprocessor(numeric, categorical, False)),
+                (
+                    "model",
+                    RandomForestClassifier(
+                        n_estimators=300, min_samples_leaf=20, max_features="sqrt", n_jobs=N_JOBS, random_state=seed
+                    ),
+                ),
+            ]
+        ),
+        "xgboost": Pipeline(
+            [
+                ("prep", _preprocessor(numeric, categorical, False)),
+                (
+                    "model",
+                    XGBClassifier(
+                        n_estimators=600,
+                        learning_rate=0.02,
+                        max_depth=3,
+                        subsample=0.8,
+                        colsample_bytree=0.8,
+                        min_child_weight=10,
+                        reg_lambda=1.0,
+                        tree_method="hist",
+                        n_jobs=N_JOBS,
+                        random_state=seed,
+                        eval_metric="logloss",
+                    ),
+                ),
+            ]
+        ),
     }
 
 
@@ -259,8 +321,9 @@ class CVResult:
     oof_pred: np.ndarray = field(repr=False)
 
 
-def cross_validate(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, folds: int = 5, seed: int = 0,
-                   name: str = "model") -> CVResult:
+def cross_validate(
+    pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, folds: int = 5, seed: int = 0, name: str = "model"
+) -> CVResult:
     """Stratified ``folds``-fold cross-validated ROC-AUC with a 95% t-interval over folds,
     and the out-of-fold predictions."""
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -273,16 +336,19 @@ def cross_validate(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, folds: 
     aucs_arr = np.asarray(aucs)
     m = float(aucs_arr.mean())
     half = float(stats.t.ppf(0.975, folds - 1) * aucs_arr.std(ddof=1) / np.sqrt(folds))
-    return CVResult(name, tuple(float(a) for a in aucs), Estimate(m, m - half, m + half, len(y),
-                                                                     f"{folds}-fold CV, t-interval over folds"), oof)
+    return CVResult(
+        name,
+        tuple(float(a) for a in aucs),
+        Estimate(m, m - half, m + half, len(y), f"{folds}-fold CV, t-interval over folds"),
+        oof,
+    )
 
 
 def _auc_ci(y: np.ndarray, p: np.ndarray) -> Estimate:
     auc, var = _delong_auc_var(y, p[None, :])
     se = float(np.sqrt(var[0, 0]))
     z = stats.norm.ppf(0.975)
-    return Estimate(float(auc[0]), float(max(auc[0] - z * se, 0.0)), float(min(auc[0] + z * se, 1.0)), len(y),
-                    "DeLong")
+    return Estimate(float(auc[0]), float(max(auc[0] - z * se, 0.0)), float(min(auc[0] + z * se, 1.0)), len(y), "DeLong")
 
 
 @dataclass(frozen=True)
@@ -315,8 +381,15 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
 def evaluate_holdout(name: str, y: np.ndarray, p: np.ndarray, threshold: float) -> HoldoutResult:
     """ROC-AUC (DeLong CI), PR-AUC, Brier score and F1 at ``threshold`` on held-out rows."""
     y = np.asarray(y).astype(int)
-    return HoldoutResult(name, _auc_ci(y, p), float(average_precision_score(y, p)), float(brier_score_loss(y, p)),
-                         float(f1_score(y, p >= threshold, zero_division=0)), float(threshold), float(y.mean()))
+    return HoldoutResult(
+        name,
+        _auc_ci(y, p),
+        float(average_precision_score(y, p)),
+        float(brier_score_loss(y, p)),
+        float(f1_score(y, p >= threshold, zero_division=0)),
+        float(threshold),
+        float(y.mean()),
+    )
 
 
 @dataclass
@@ -349,16 +422,37 @@ class ModelComparison:
         rows = []
         for name, cv in self.cv.items():
             h = self.holdout[name]
-            rows.append({"model": name, "cv_auc": cv.auc.estimate, "cv_ci_low": cv.auc.ci_low,
-                         "cv_ci_high": cv.auc.ci_high, "test_auc": h.roc_auc.estimate,
-                         "test_ci_low": h.roc_auc.ci_low, "test_ci_high": h.roc_auc.ci_high, "pr_auc": h.pr_auc,
-                         "brier": h.brier, "f1": h.f1, "threshold": h.threshold, "best": name == self.best})
+            rows.append(
+                {
+                    "model": name,
+                    "cv_auc": cv.auc.estimate,
+                    "cv_ci_low": cv.auc.ci_low,
+                    "cv_ci_high": cv.auc.ci_high,
+                    "test_auc": h.roc_auc.estimate,
+                    "test_ci_low": h.roc_auc.ci_low,
+                    "test_ci_high": h.roc_auc.ci_high,
+                    "pr_auc": h.pr_auc,
+                    "brier": h.brier,
+                    "f1": h.f1,
+                    "threshold": h.threshold,
+                    "best": name == self.best,
+                }
+            )
         return pd.DataFrame(rows)
 
 
-def fit_and_validate(frame: pd.DataFrame, target: str, numeric: Sequence[str], categorical: Sequence[str], *,
-                     seed: int = 0, test_size: float = 0.2, folds: int = 5,
-                     models: dict[str, Pipeline] | None = None, baseline: str = "logistic_regression") -> ModelComparison:
+def fit_and_validate(
+    frame: pd.DataFrame,
+    target: str,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    *,
+    seed: int = 0,
+    test_size: float = 0.2,
+    folds: int = 5,
+    models: dict[str, Pipeline] | None = None,
+    baseline: str = "logistic_regression",
+) -> ModelComparison:
     """Split, cross-validate, select, refit and score on held-out rows (see :class:`ModelComparison`)."""
     features = list(numeric) + list(categorical)
     missing = [c for c in features + [target] if c not in frame.columns]
@@ -380,8 +474,21 @@ def fit_and_validate(frame: pd.DataFrame, target: str, numeric: Sequence[str], c
         holdout[name] = evaluate_holdout(name, y_test, preds[name], threshold)
     best = max(cv, key=lambda k: cv[k].auc.estimate)
     base = baseline if baseline in models else next(iter(models))
-    return ModelComparison(target, list(numeric), list(categorical), train_idx, test_idx, y_test, cv, holdout, preds,
-                           fitted, best, base, delong_test(y_test, preds[best], preds[base]))
+    return ModelComparison(
+        target,
+        list(numeric),
+        list(categorical),
+        train_idx,
+        test_idx,
+        y_test,
+        cv,
+        holdout,
+        preds,
+        fitted,
+        best,
+        base,
+        delong_test(y_test, preds[best], preds[base]),
+    )
 
 
 # ----------------------------------------------------------------------------- DeLong
@@ -431,8 +538,15 @@ def delong_test(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray) -> dict[str, fl
     se = np.sqrt(max(var, 0.0))
     z = stats.norm.ppf(0.975)
     p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else (1.0 if diff == 0 else 0.0)
-    return {"auc_a": float(aucs[0]), "auc_b": float(aucs[1]), "difference": diff, "ci_low": diff - z * se,
-            "ci_high": diff + z * se, "p_value": p, "method": "DeLong"}
+    return {
+        "auc_a": float(aucs[0]),
+        "auc_b": float(aucs[1]),
+        "difference": diff,
+        "ci_low": diff - z * se,
+        "ci_high": diff + z * se,
+        "p_value": p,
+        "method": "DeLong",
+    }
 
 
 #: Upper bound on the shuffled labels held in memory at once (``batch x rows`` cells: 2 MiB as
@@ -478,10 +592,15 @@ def auc_permutation_test(y: np.ndarray, p: np.ndarray, *, n_permutations: int = 
         for i in range(stop - start):
             perms[i] = rng.permutation(labels)
         perm_auc[start:stop] = (perms @ ranks - n1 * (n1 + 1) / 2) / (n1 * n0)
-    return {"auc": float(observed), "p_value": float((1 + (perm_auc >= observed).sum()) / (1 + n_permutations)),
-            "null_mean": float(perm_auc.mean()), "null_p97_5": float(np.quantile(perm_auc, 0.975)),
-            "n_permutations": n_permutations, "alternative": "greater",
-            "method": "label permutation, one-sided, p = (b + 1) / (B + 1)"}
+    return {
+        "auc": float(observed),
+        "p_value": float((1 + (perm_auc >= observed).sum()) / (1 + n_permutations)),
+        "null_mean": float(perm_auc.mean()),
+        "null_p97_5": float(np.quantile(perm_auc, 0.975)),
+        "n_permutations": n_permutations,
+        "alternative": "greater",
+        "method": "label permutation, one-sided, p = (b + 1) / (B + 1)",
+    }
 
 
 # ------------------------------------------------------------------ calibration and errors
@@ -491,7 +610,7 @@ def reliability_curve(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
     frame["bin"] = pd.qcut(frame.p.rank(method="first"), bins, labels=False)
     g = frame.groupby("bin")
     out = pd.DataFrame({"predicted": g.p.mean(), "observed": g.y.mean(), "n": g.size(), "positives": g.y.sum()})
-    ests = [proportion(int(s), int(n)) for s, n in zip(out.positives, out.n)]
+    ests = [proportion(int(s), int(n)) for s, n in zip(out.positives, out.n, strict=True)]
     out["ci_low"], out["ci_high"] = [e.ci_low for e in ests], [e.ci_high for e in ests]
     return out.reset_index(drop=True)
 
@@ -501,7 +620,8 @@ def confusion_at(y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame
     y = np.asarray(y).astype(int)
     pred = (p >= threshold).astype(int)
     table = pd.crosstab(pd.Series(y, name="actual"), pd.Series(pred, name="predicted")).reindex(
-        index=[0, 1], columns=[0, 1], fill_value=0)
+        index=[0, 1], columns=[0, 1], fill_value=0
+    )
     table.index = ["no purchase", "purchase"]
     table.columns = ["predicted no", "predicted yes"]
     return table
@@ -515,14 +635,16 @@ def _original_feature(name: str, categorical: Sequence[str]) -> str:
     return name
 
 
-def permutation_importances(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, repeats: int = 5,
-                            seed: int = 0) -> pd.DataFrame:
+def permutation_importances(
+    pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, repeats: int = 5, seed: int = 0
+) -> pd.DataFrame:
     """Drop in ROC-AUC when each original column is shuffled (held-out rows), mean and sd."""
-    result = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed,
-                                    n_jobs=1)
-    return pd.DataFrame({"feature": X.columns, "auc_drop": result.importances_mean,
-                         "sd": result.importances_std}).sort_values("auc_drop", ascending=False,
-                                                                    kind="stable").reset_index(drop=True)
+    result = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed, n_jobs=1)
+    return (
+        pd.DataFrame({"feature": X.columns, "auc_drop": result.importances_mean, "sd": result.importances_std})
+        .sort_values("auc_drop", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def shap_importances(pipeline: Pipeline, X: pd.DataFrame, categorical: Sequence[str]) -> pd.DataFrame:
@@ -532,8 +654,9 @@ def shap_importances(pipeline: Pipeline, X: pd.DataFrame, categorical: Sequence[
     prep, model = pipeline.named_steps["prep"], pipeline.named_steps["model"]
     Z = prep.transform(X)
     names = list(prep.get_feature_names_out())
-    contribs = model.get_booster().predict(xgboost.DMatrix(np.asarray(Z, dtype=float), feature_names=names),
-                                           pred_contribs=True)[:, :-1]
+    contribs = model.get_booster().predict(
+        xgboost.DMatrix(np.asarray(Z, dtype=float), feature_names=names), pred_contribs=True
+    )[:, :-1]
     frame = pd.DataFrame(contribs, columns=names)
     grouped = frame.T.groupby([_original_feature(n, categorical) for n in names]).sum().T
     rows = []
@@ -546,9 +669,18 @@ def shap_importances(pipeline: Pipeline, X: pd.DataFrame, categorical: Sequence[
 
 
 # ------------------------------------------------------------------------- business value
-def value_curve(y: np.ndarray, p: np.ndarray, order_value: np.ndarray, *, margin: float, offer_cost: float,
-                uplift: float, thresholds: Sequence[float] | None = None, n_boot: int = 500,
-                seed: int = 0) -> pd.DataFrame:
+def value_curve(
+    y: np.ndarray,
+    p: np.ndarray,
+    order_value: np.ndarray,
+    *,
+    margin: float,
+    offer_cost: float,
+    uplift: float,
+    thresholds: Sequence[float] | None = None,
+    n_boot: int = 500,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Realized value of an intervention aimed at sessions predicted NOT to purchase.
 
     A session is targeted when its predicted purchase probability is below the threshold. A
@@ -576,10 +708,19 @@ def value_curve(y: np.ndarray, p: np.ndarray, order_value: np.ndarray, *, margin
         contrib = np.where(target, gain, 0.0)
         boot = contrib[idx].sum(axis=1)
         diff = boot - all_boot
-        rows.append({"threshold": float(t), "targeted_share": float(target.mean()), "value": float(contrib.sum()),
-                     "ci_low": float(np.quantile(boot, 0.025)), "ci_high": float(np.quantile(boot, 0.975)),
-                     "value_per_session": float(contrib.mean()), "gain_over_all": float(contrib.sum() - gain.sum()),
-                     "gain_ci_low": float(np.quantile(diff, 0.025)), "gain_ci_high": float(np.quantile(diff, 0.975))})
+        rows.append(
+            {
+                "threshold": float(t),
+                "targeted_share": float(target.mean()),
+                "value": float(contrib.sum()),
+                "ci_low": float(np.quantile(boot, 0.025)),
+                "ci_high": float(np.quantile(boot, 0.975)),
+                "value_per_session": float(contrib.mean()),
+                "gain_over_all": float(contrib.sum() - gain.sum()),
+                "gain_ci_low": float(np.quantile(diff, 0.025)),
+                "gain_ci_high": float(np.quantile(diff, 0.975)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -623,18 +764,32 @@ class ModelFileError(ValueError):
 #: Model files are joblib pickles read by a restricted unpickler: only the classes and functions
 #: a saved pipeline is made of can be named by the file (see ``project/history/decisions.md``).
 MODEL_FORMAT = "joblib pickle, read with an allow-list of globals; sha256 recorded in the card"
-_ALLOWED_GLOBALS = frozenset({
-    ("builtins", "bytearray"), ("builtins", "bytes"), ("builtins", "slice"), ("builtins", "set"),
-    ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "range"),
-    ("collections", "OrderedDict"), ("copyreg", "_reconstructor"), ("builtins", "object"),
-    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
-    ("numpy", "dtype"), ("numpy", "ndarray"),
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer"),
-    ("numpy.random._pickle", "__randomstate_ctor"), ("numpy.random._pickle", "__bit_generator_ctor"),
-    ("numpy.random._pickle", "__generator_ctor"),
-})
+_ALLOWED_GLOBALS = frozenset(
+    {
+        ("builtins", "bytearray"),
+        ("builtins", "bytes"),
+        ("builtins", "slice"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "complex"),
+        ("builtins", "range"),
+        ("collections", "OrderedDict"),
+        ("copyreg", "_reconstructor"),
+        ("builtins", "object"),
+        ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+        ("numpy", "dtype"),
+        ("numpy", "ndarray"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy.random._pickle", "__randomstate_ctor"),
+        ("numpy.random._pickle", "__bit_generator_ctor"),
+        ("numpy.random._pickle", "__generator_ctor"),
+    }
+)
 
 
 def _allowed_global(module: str, name: str, obj: object) -> bool:
@@ -644,11 +799,13 @@ def _allowed_global(module: str, name: str, obj: object) -> bool:
     root = module.split(".", 1)[0]
     if root == "numpy":
         # dtypes and scalar types, ufuncs (np.log1p in a FunctionTransformer), bit generators.
-        return (isinstance(obj, type) and (issubclass(obj, (np.generic, np.dtype)) or module.startswith("numpy.random")
-                                           )) or isinstance(obj, np.ufunc)
+        return (
+            isinstance(obj, type) and (issubclass(obj, (np.generic, np.dtype)) or module.startswith("numpy.random"))
+        ) or isinstance(obj, np.ufunc)
     if root == "sklearn":
         # Estimators and the tree structure of a fitted forest; no functions, no other classes.
         from sklearn.tree._tree import Tree
+
         return isinstance(obj, type) and (issubclass(obj, BaseEstimator) or obj is Tree)
     if root == "xgboost":
         return isinstance(obj, type) and (issubclass(obj, (xgboost.XGBModel, xgboost.Booster)))
@@ -687,10 +844,19 @@ def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, 
             raise ValueError(f"model card lacks {key!r}")
     tmp = path.with_suffix(".joblib.tmp")
     joblib.dump(pipeline, tmp)
-    card = {**card, "features": list(card["numeric"]) + list(card["categorical"]),
-            "versions": {"ecommerce-analytics": __version__, "python": platform.python_version(),
-                         "scikit-learn": sklearn.__version__, "xgboost": xgboost.__version__},
-            "model_file": path.name, "model_format": MODEL_FORMAT, "model_sha256": _sha256(tmp)}
+    card = {
+        **card,
+        "features": list(card["numeric"]) + list(card["categorical"]),
+        "versions": {
+            "ecommerce-analytics": __version__,
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "xgboost": xgboost.__version__,
+        },
+        "model_file": path.name,
+        "model_format": MODEL_FORMAT,
+        "model_sha256": _sha256(tmp),
+    }
     tmp.replace(path)
     card_path = _card_path(path)
     card_tmp = card_path.with_suffix(".json.tmp")
@@ -752,13 +918,26 @@ def load_model(path: str | Path) -> tuple[Pipeline, dict]:
     card = read_model_card(path)
     digest = _sha256(path)
     if digest != card["model_sha256"]:
-        raise ModelFileError(f"{path}: sha256 {digest[:12]}... does not match its card ({card['model_sha256'][:12]}...); "
-                             "refusing to load a model file the project did not write")
+        raise ModelFileError(
+            f"{path}: sha256 {digest[:12]}... does not match its card ({card['model_sha256'][:12]}...); "
+            "refusing to load a model file the project did not write"
+        )
     try:
         with open(path, "rb") as fh:
             pipeline = _RestrictedUnpickler(str(path), fh, True).load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
-            KeyError, MemoryError, OverflowError, UnicodeDecodeError) as exc:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        ImportError,
+        IndexError,
+        KeyError,
+        MemoryError,
+        OverflowError,
+        UnicodeDecodeError,
+    ) as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise ModelFileError(f"{path}: not a model file the project can load ({detail[:200]})") from None
     if not (hasattr(pipeline, "predict_proba") and hasattr(pipeline, "fit")):
@@ -787,9 +966,14 @@ def score_sessions(pipeline: Pipeline, card: dict, sessions: pd.DataFrame) -> pd
     prob = np.full(len(frame), np.nan)
     if eligible.any():
         prob[eligible] = pipeline.predict_proba(frame.loc[eligible, card["features"]])[:, 1]
-    return pd.DataFrame({
-        "row": np.arange(len(frame)), "user_id": sessions["user_id"].to_numpy(),
-        "product_id": sessions["product_id"].to_numpy(), "purchase_date": sessions["purchase_date"].to_numpy(),
-        "stage": stage, "purchase_probability": prob,
-        "note": np.where(eligible, "", "not scored: the cart-stage model needs add_to_cart = 1"),
-    })
+    return pd.DataFrame(
+        {
+            "row": np.arange(len(frame)),
+            "user_id": sessions["user_id"].to_numpy(),
+            "product_id": sessions["product_id"].to_numpy(),
+            "purchase_date": sessions["purchase_date"].to_numpy(),
+            "stage": stage,
+            "purchase_probability": prob,
+            "note": np.where(eligible, "", "not scored: the cart-stage model needs add_to_cart = 1"),
+        }
+    )

@@ -45,8 +45,18 @@ from .config import (
     run_name,
 )
 
-__all__ = ["RunConfig", "NotebookError", "ReportInterrupted", "RunResult", "notebook_paths", "execute_notebook",
-           "render_html", "run_report", "remove_stale_staging", "notebook_differences"]
+__all__ = [
+    "RunConfig",
+    "NotebookError",
+    "ReportInterrupted",
+    "RunResult",
+    "notebook_paths",
+    "execute_notebook",
+    "render_html",
+    "run_report",
+    "remove_stale_staging",
+    "notebook_differences",
+]
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*')
@@ -96,8 +106,11 @@ def notebook_paths(selection: Sequence[str] | None = None, folder: Path = paths.
     found = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     if not selection:
         return found
-    chosen = [p for p in found if any(p.stem == s or p.stem.startswith(f"{int(s):02d}_" if s.isdigit() else s)
-                                      for s in selection)]
+    chosen = [
+        p
+        for p in found
+        if any(p.stem == s or p.stem.startswith(f"{int(s):02d}_" if s.isdigit() else s) for s in selection)
+    ]
     if not chosen:
         names = ", ".join(p.stem for p in found)
         raise FileNotFoundError(f"no notebook matches {', '.join(selection)}; available: {names}")
@@ -109,8 +122,10 @@ def _inject_parameters(nb: nbformat.NotebookNode, config: RunConfig) -> None:
     if index is None:
         raise NotebookError("the notebook has no cell tagged 'parameters'")
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
-    cell = nbformat.v4.new_code_cell(source="# Parameters injected by the pipeline\n" + config.parameters_source(),
-                                     metadata={"tags": ["injected-parameters"]})
+    cell = nbformat.v4.new_code_cell(
+        source="# Parameters injected by the pipeline\n" + config.parameters_source(),
+        metadata={"tags": ["injected-parameters"]},
+    )
     cell.id = "injected-parameters"
     nb.cells.insert(index + 1, cell)
 
@@ -189,8 +204,9 @@ def _execute_interruptibly(client: NotebookClient, km, name: str, **kernel_optio
         raise failure[0]
 
 
-def execute_notebook(path: Path, config: RunConfig, *, cwd: Path | None = None,
-                     timeout: int = CELL_TIMEOUT, staging: Path | None = None) -> nbformat.NotebookNode:
+def execute_notebook(
+    path: Path, config: RunConfig, *, cwd: Path | None = None, timeout: int = CELL_TIMEOUT, staging: Path | None = None
+) -> nbformat.NotebookNode:
     """Execute one notebook with the run's parameters; outputs are deterministic.
 
     The kernel's connection file and log go into ``staging`` (a temporary folder when not given),
@@ -211,12 +227,21 @@ def execute_notebook(path: Path, config: RunConfig, *, cwd: Path | None = None,
     # The kernel's connection file and its own stderr (start-up problems, shutdown chatter after
     # Ctrl-C) go to the staging folder; the log's last line is quoted if the kernel dies.
     with contextlib.ExitStack() as stack:
-        folder = Path(staging) if staging else Path(stack.enter_context(
-            tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{os.getpid()}-")))
+        folder = (
+            Path(staging)
+            if staging
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{STAGING_PREFIX}{os.getpid()}-")))
+        )
         km = AsyncKernelManager(kernel_name="python3", connection_file=str(folder / "kernel.json"))
-        client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", record_timing=False,
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                                resources={"metadata": {"path": str(cwd or path.parent)}})
+        client = NotebookClient(
+            nb,
+            km=km,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            resources={"metadata": {"path": str(cwd or path.parent)}},
+        )
         _run_with_log(client, km, path, folder / "kernel.log")
     return nb
 
@@ -253,8 +278,14 @@ class _PlotlyToHTML(Preprocessor):
                 count += 1
                 spec = dict(data[PLOTLY_MIME])
                 config = spec.pop("config", {})
-                data["text/html"] = pio.to_html(spec, config=config, full_html=False, include_plotlyjs=count == 1,
-                                                div_id=f"figure-{count}", validate=False)
+                data["text/html"] = pio.to_html(
+                    spec,
+                    config=config,
+                    full_html=False,
+                    include_plotlyjs=count == 1,
+                    div_id=f"figure-{count}",
+                    validate=False,
+                )
         return nb, resources
 
 
@@ -339,7 +370,7 @@ def notebook_differences(produced: Path, committed: Path, digits: int = SIGNIFIC
     if len(a.cells) != len(b.cells):
         return [f"{committed.name}: {len(a.cells)} cells were produced, {len(b.cells)} are committed"]
     found = []
-    for i, (x, y) in enumerate(zip(a.cells, b.cells)):
+    for i, (x, y) in enumerate(zip(a.cells, b.cells, strict=True)):
         where = f"{committed.name}: {_cell_label(b, i)}"
         if x.cell_type != y.cell_type or x.source != y.source:
             found.append(f"{where}: the source differs")
@@ -348,7 +379,7 @@ def notebook_differences(produced: Path, committed: Path, digits: int = SIGNIFIC
         if len(xs) != len(ys):
             found.append(f"{where}: {len(xs)} outputs were produced, {len(ys)} are committed")
             continue
-        for k, (ox, oy) in enumerate(zip(xs, ys), 1):
+        for k, (ox, oy) in enumerate(zip(xs, ys, strict=True), 1):
             px, py = _output_payloads(ox), _output_payloads(oy)
             for mime in sorted(set(px) | set(py)):
                 if mime == PLOTLY_MIME and mime in px and mime in py:
@@ -365,10 +396,17 @@ def _write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None = None,
-               progress: Callable[[str], None] | None = None, *, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
-               reports_dir: Path = paths.REPORTS_DIR, models_dir: Path = paths.MODELS_DIR,
-               in_place: bool | None = None, kernel_env: Mapping[str, str] | None = None) -> RunResult:
+def run_report(
+    config: RunConfig = RunConfig(),
+    notebooks: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    *,
+    notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+    reports_dir: Path = paths.REPORTS_DIR,
+    models_dir: Path = paths.MODELS_DIR,
+    in_place: bool | None = None,
+    kernel_env: Mapping[str, str] | None = None,
+) -> RunResult:
     """Execute and render the notebooks of a run, in order.
 
     Parameters
@@ -413,8 +451,11 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
 
     kernel_env = dict(kernel_env or {})
     if not static_export_available():
-        print("warning: no Chromium-based browser found: figures get no static PNG, so GitHub will not show them "
-              "(Debian: apt-get install chromium)", file=sys.stderr)
+        print(
+            "warning: no Chromium-based browser found: figures get no static PNG, so GitHub will not show them "
+            "(Debian: apt-get install chromium)",
+            file=sys.stderr,
+        )
         kernel_env[STATIC_EXPORT_ENV] = "0"
     for i, path in enumerate(selected, 1):
         start = time.perf_counter()
@@ -423,8 +464,14 @@ def run_report(config: RunConfig = RunConfig(), notebooks: Sequence[str] | None 
         try:
             (staging / "results").mkdir()
             (staging / "models").mkdir()
-            with _environment({**kernel_env, RESULTS_DIR_ENV: str(staging / "results"),
-                               MODELS_DIR_ENV: str(staging / "models"), RUN_RESULTS_ENV: str(report_dir / "results")}):
+            with _environment(
+                {
+                    **kernel_env,
+                    RESULTS_DIR_ENV: str(staging / "results"),
+                    MODELS_DIR_ENV: str(staging / "models"),
+                    RUN_RESULTS_ENV: str(report_dir / "results"),
+                }
+            ):
                 nb = execute_notebook(path, config, staging=staging)
             say(f"[{i}/{len(selected)}] {path.stem}: rendering HTML")
             (staging / f"{path.stem}.html").write_text(render_html(nb, path.stem), encoding="utf-8")

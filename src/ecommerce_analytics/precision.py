@@ -148,7 +148,7 @@ def first_difference(a: Any, b: Any, digits: int = SIGNIFICANT_DIGITS, where: st
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return f"{where or '<top>'}: length {len(a)} != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             found = first_difference(x, y, digits, f"{where}[{i}]")
             if found:
                 return found

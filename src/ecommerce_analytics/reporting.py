@@ -81,8 +81,12 @@ def save_results(notebook: str, results: dict, *, source: str, n_sessions: int, 
     envelope = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "notebook": notebook,
-        "run": {"name": name, "source": "simulated" if simulated else Path(source).name,
-                "n_sessions": n_sessions if simulated else None, "seed": seed if simulated else None},
+        "run": {
+            "name": name,
+            "source": "simulated" if simulated else Path(source).name,
+            "n_sessions": n_sessions if simulated else None,
+            "seed": seed if simulated else None,
+        },
         "results": _plain(results),
     }
     folder = results_dir(name)
@@ -92,8 +96,6 @@ def save_results(notebook: str, results: dict, *, source: str, n_sessions: int, 
     tmp.write_text(precision.dumps(envelope), encoding="utf-8")
     tmp.replace(path)
     return path
-
-
 
 
 def load_results(notebook: str, run: str = DEFAULT_RUN) -> dict:

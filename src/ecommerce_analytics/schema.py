@@ -107,8 +107,10 @@ class Column:
             hi = "" if self.maximum is None else f" <= {_fmt(self.maximum)}"
             return f"{lo}{self.name}{hi}"
         if self.kind == "timestamp":
-            return (f"a date-time (YYYY-MM-DD HH:MM:SS) from {EARLIEST_TIMESTAMP[:10]} to {LATEST_TIMESTAMP[:10]}; "
-                    "values with an offset or Z are read on that clock only if all share one offset")
+            return (
+                f"a date-time (YYYY-MM-DD HH:MM:SS) from {EARLIEST_TIMESTAMP[:10]} to {LATEST_TIMESTAMP[:10]}; "
+                "values with an offset or Z are read on that clock only if all share one offset"
+            )
         if self.reference_levels is not None:
             return "text; known levels " + ", ".join(self.reference_levels) + " (others kept and reported)"
         return "text, may be empty" if self.nullable else "non-empty text"
@@ -124,13 +126,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("user_id", "id", "Customer identifier (a user may have several sessions)."),
     Column("product_id", "id", "Identifier of the product viewed in the session."),
     Column("category", "category", "Product category.", reference_levels=CATEGORIES),
-    Column("price", "float", "List price of the product, in currency units.", minimum=0.0, maximum=1_000_000.0,
-           min_exclusive=True),
+    Column(
+        "price",
+        "float",
+        "List price of the product, in currency units.",
+        minimum=0.0,
+        maximum=1_000_000.0,
+        min_exclusive=True,
+    ),
     Column("discount_applied", "float", "Discount shown, in percent of the price.", minimum=0.0, maximum=100.0),
     Column("payment_method", "category", "Payment method chosen or preferred.", reference_levels=PAYMENT_METHODS),
     Column("purchase_date", "timestamp", "Session timestamp (local time, no time zone)."),
-    Column("pages_visited", "int", "Pages viewed in the session (more than 1,000 is a crawler).", minimum=1,
-           maximum=1_000),
+    Column(
+        "pages_visited", "int", "Pages viewed in the session (more than 1,000 is a crawler).", minimum=1, maximum=1_000
+    ),
     Column("time_spent", "int", "Session duration, in seconds (at most one day).", minimum=0, maximum=86_400),
     Column("add_to_cart", "flag", "1 if the product was added to the cart."),
     Column("abandoned_cart", "flag", "1 if the cart was left without a purchase."),
@@ -202,8 +211,10 @@ def contract_markdown() -> str:
     for col in COLUMNS:
         rows.append(f"| {col.name} | {col.kind} | {col.domain_text()} | {col.description} |")
     rows.append("")
-    rows.append("Row rules (a row breaking one is quarantined with the rule as its reason): "
-                + "; ".join(f"`{text}`" for _, text in CROSS_FIELD_RULES)
-                + ". Every cell must be a single value (no list, dict or bytes) without NUL characters; "
-                  "whole numbers are parsed exactly (never through a float) and must fit in int64.")
+    rows.append(
+        "Row rules (a row breaking one is quarantined with the rule as its reason): "
+        + "; ".join(f"`{text}`" for _, text in CROSS_FIELD_RULES)
+        + ". Every cell must be a single value (no list, dict or bytes) without NUL characters; "
+        "whole numbers are parsed exactly (never through a float) and must fit in int64."
+    )
     return "\n".join(rows)

@@ -113,18 +113,22 @@ def customer_features(sessions: pd.DataFrame, *, customer: str = "user_id") -> p
     needed = [customer if c == "user_id" else c for c in _SESSION_COLUMNS]
     missing = [c for c in needed if c not in sessions.columns]
     if missing:
-        raise ValueError(f"customer_features: missing column(s) {', '.join(map(repr, missing))} of the session "
-                         "contract (the customer id is set with customer=); for another schema build a customer table "
-                         "and pass its columns to Segmenter(features=...)")
+        raise ValueError(
+            f"customer_features: missing column(s) {', '.join(map(repr, missing))} of the session "
+            "contract (the customer id is set with customer=); for another schema build a customer table "
+            "and pass its columns to Segmenter(features=...)"
+        )
     pages = sessions["pages_visited"].astype(float)
-    frame = pd.DataFrame({
-        "user_id": sessions[customer],
-        "log_pages": np.log(pages),
-        "log_seconds_per_page": np.log(np.maximum(sessions["time_spent"].astype(float), 1.0) / pages),
-        "log_price": np.log(sessions["price"].astype(float)),
-        "age": sessions["age"].astype(float),
-        "purchase": sessions[TARGET].astype(int),
-    })
+    frame = pd.DataFrame(
+        {
+            "user_id": sessions[customer],
+            "log_pages": np.log(pages),
+            "log_seconds_per_page": np.log(np.maximum(sessions["time_spent"].astype(float), 1.0) / pages),
+            "log_price": np.log(sessions["price"].astype(float)),
+            "age": sessions["age"].astype(float),
+            "purchase": sessions[TARGET].astype(int),
+        }
+    )
     g = frame.groupby("user_id", sort=True)
     out = g[list(FEATURE_LABELS)].mean()
     out["sessions"] = g.size()
@@ -148,8 +152,10 @@ def _feature_list(frame: pd.DataFrame, features: Sequence[str] | None, where: st
         raise ValueError(f"{where}: features has duplicates: {features}")
     missing = [f for f in features if f not in frame.columns]
     if missing:
-        raise ValueError(f"{where}: feature column(s) {', '.join(map(repr, missing))} not in the frame; pass the "
-                         f"columns to cluster on as features=[...] (the frame has: {', '.join(map(str, frame.columns))})")
+        raise ValueError(
+            f"{where}: feature column(s) {', '.join(map(repr, missing))} not in the frame; pass the "
+            f"columns to cluster on as features=[...] (the frame has: {', '.join(map(str, frame.columns))})"
+        )
     return features
 
 
@@ -169,8 +175,14 @@ class KChoice:
     rule: str
 
 
-def choose_k(data: pd.DataFrame, k_range: Sequence[int] = range(2, 9), *, seed: int = 0,
-             silhouette_sample: int = 5000, features: Sequence[str] | None = None) -> KChoice:
+def choose_k(
+    data: pd.DataFrame,
+    k_range: Sequence[int] = range(2, 9),
+    *,
+    seed: int = 0,
+    silhouette_sample: int = 5000,
+    features: Sequence[str] | None = None,
+) -> KChoice:
     """Pick the number of segments from the elbow and the silhouette.
 
     Rule: find the elbow of the inertia curve (the k farthest below the chord joining the
@@ -225,8 +237,10 @@ def choose_k(data: pd.DataFrame, k_range: Sequence[int] = range(2, 9), *, seed: 
     if k == k_elbow == k_sil:
         rule = "the elbow and the best silhouette agree"
     elif k == k_elbow:
-        rule = (f"the elbow (k={k_elbow}) has the best silhouette from the elbow up; the best silhouette overall "
-                f"is at k={k_sil}, below the elbow")
+        rule = (
+            f"the elbow (k={k_elbow}) has the best silhouette from the elbow up; the best silhouette overall "
+            f"is at k={k_sil}, below the elbow"
+        )
     else:
         rule = f"the best silhouette at or above the elbow (k={k_elbow}) is at k={k}"
     return KChoice(table, k_elbow, k_sil, k, rule)
@@ -262,8 +276,13 @@ def _words(feature: str, labels: Mapping[str, tuple[str, str, str]] | None) -> t
     return known.get(feature, (feature, f"high {feature}", f"low {feature}"))
 
 
-def segment_names(centroids_z: pd.DataFrame, threshold: float = 0.35, *, features: Sequence[str] | None = None,
-                  labels: Mapping[str, tuple[str, str, str]] | None = None) -> list[str]:
+def segment_names(
+    centroids_z: pd.DataFrame,
+    threshold: float = 0.35,
+    *,
+    features: Sequence[str] | None = None,
+    labels: Mapping[str, tuple[str, str, str]] | None = None,
+) -> list[str]:
     """Names from standardized centroids: the words of the two strongest features.
 
     A feature speaks when its centroid is at least ``threshold`` standard deviations from
@@ -308,8 +327,15 @@ def segment_names(centroids_z: pd.DataFrame, threshold: float = 0.35, *, feature
     return unique
 
 
-def bootstrap_stability(data: pd.DataFrame, k: int, *, n_boot: int = 20, seed: int = 0, max_rows: int = 50_000,
-                        features: Sequence[str] | None = None) -> pd.DataFrame:
+def bootstrap_stability(
+    data: pd.DataFrame,
+    k: int,
+    *,
+    n_boot: int = 20,
+    seed: int = 0,
+    max_rows: int = 50_000,
+    features: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Adjusted Rand index between the reference clustering and clusterings of bootstrap resamples.
 
     Each resample (drawn with replacement, at most ``max_rows`` rows) is clustered, and its
@@ -399,7 +425,7 @@ def segment_profiles(data: pd.DataFrame, seg: Segmentation, *, features: Sequenc
     prof = pd.DataFrame(columns)
     prof["share"] = prof.customers / prof.customers.sum()
     if with_conversion:
-        ests = [proportion(p, n) for p, n in zip(prof.purchases, prof.sessions)]
+        ests = [proportion(p, n) for p, n in zip(prof.purchases, prof.sessions, strict=True)]
         prof["conversion"] = [e.estimate for e in ests]
         prof["ci_low"] = [e.ci_low for e in ests]
         prof["ci_high"] = [e.ci_high for e in ests]
@@ -484,10 +510,20 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     (2, 3)
     """
 
-    def __init__(self, n_clusters: int | str = "auto", *, features: Sequence[str] | None = None,
-                 k_range: Sequence[int] = range(2, 9), n_init: int = 10, n_boot: int = 20, max_rows: int = 50_000,
-                 silhouette_sample: int = 5000, name_threshold: float = 0.35,
-                 feature_labels: Mapping[str, tuple[str, str, str]] | None = None, random_state: int = 0):
+    def __init__(
+        self,
+        n_clusters: int | str = "auto",
+        *,
+        features: Sequence[str] | None = None,
+        k_range: Sequence[int] = range(2, 9),
+        n_init: int = 10,
+        n_boot: int = 20,
+        max_rows: int = 50_000,
+        silhouette_sample: int = 5000,
+        name_threshold: float = 0.35,
+        feature_labels: Mapping[str, tuple[str, str, str]] | None = None,
+        random_state: int = 0,
+    ):
         self.n_clusters = n_clusters
         self.features = features
         self.k_range = k_range
@@ -506,21 +542,35 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         if self.n_clusters == "auto":
             ks = list(self.k_range) if not isinstance(self.k_range, (str, bytes)) else None
             if ks is None or len(ks) < 3 or not all(_is_int(k, 2) for k in ks) or len(set(ks)) != len(ks):
-                raise ValueError("Segmenter: k_range must hold at least three distinct integers >= 2, "
-                                 f"got {self.k_range!r}")
-        for name, minimum in (("n_init", 1), ("n_boot", 0), ("max_rows", 2), ("silhouette_sample", 2),
-                              ("random_state", 0)):
+                raise ValueError(
+                    f"Segmenter: k_range must hold at least three distinct integers >= 2, got {self.k_range!r}"
+                )
+        for name, minimum in (
+            ("n_init", 1),
+            ("n_boot", 0),
+            ("max_rows", 2),
+            ("silhouette_sample", 2),
+            ("random_state", 0),
+        ):
             if not _is_int(getattr(self, name), minimum):
                 raise ValueError(f"Segmenter: {name} must be an integer >= {minimum}, got {getattr(self, name)!r}")
-        if not isinstance(self.name_threshold, Real) or isinstance(self.name_threshold, bool) \
-                or not self.name_threshold > 0:
+        if (
+            not isinstance(self.name_threshold, Real)
+            or isinstance(self.name_threshold, bool)
+            or not self.name_threshold > 0
+        ):
             raise ValueError(f"Segmenter: name_threshold must be a number > 0, got {self.name_threshold!r}")
         if self.feature_labels is not None and not (
-                isinstance(self.feature_labels, Mapping)
-                and all(isinstance(v, (tuple, list)) and len(v) == 3 and all(isinstance(w, str) for w in v)
-                        for v in self.feature_labels.values())):
-            raise ValueError("Segmenter: feature_labels must map each feature to (plain name, word when high, "
-                             f"word when low), got {self.feature_labels!r}")
+            isinstance(self.feature_labels, Mapping)
+            and all(
+                isinstance(v, (tuple, list)) and len(v) == 3 and all(isinstance(w, str) for w in v)
+                for v in self.feature_labels.values()
+            )
+        ):
+            raise ValueError(
+                "Segmenter: feature_labels must map each feature to (plain name, word when high, "
+                f"word when low), got {self.feature_labels!r}"
+            )
 
     @staticmethod
     def _as_frame(X, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -531,13 +581,16 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"Segmenter: X must be 2-dimensional (customers x features), got shape {arr.shape}")
         if columns is not None and arr.shape[1] != len(columns):
             raise ValueError(f"Segmenter: X has {arr.shape[1]} columns, the model was fitted on {len(columns)}")
-        return pd.DataFrame(arr, columns=list(columns) if columns is not None else [f"x{i}" for i in range(arr.shape[1])])
+        return pd.DataFrame(
+            arr, columns=list(columns) if columns is not None else [f"x{i}" for i in range(arr.shape[1])]
+        )
 
     def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
         missing = [f for f in self.features_ if f not in frame.columns]
         if missing:
-            raise ValueError(f"Segmenter: X lacks the feature column(s) {', '.join(map(repr, missing))} it was "
-                             "fitted on (features=)")
+            raise ValueError(
+                f"Segmenter: X lacks the feature column(s) {', '.join(map(repr, missing))} it was fitted on (features=)"
+            )
         design = frame[self.features_].astype(float)
         if not np.isfinite(design.to_numpy()).all():
             raise ValueError("Segmenter: features contain NaN or infinite values; impute or drop those customers")
@@ -565,17 +618,28 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         design = self._design(frame)
         largest = max(self.k_range) if self.n_clusters == "auto" else self.n_clusters
         if len(design) <= largest:
-            raise ValueError(f"Segmenter: {len(design)} customers are too few for up to {largest} segments "
-                             "(set n_clusters= or k_range=)")
+            raise ValueError(
+                f"Segmenter: {len(design)} customers are too few for up to {largest} segments "
+                "(set n_clusters= or k_range=)"
+            )
         if self.n_clusters == "auto":
-            self.k_choice_ = choose_k(design, self.k_range, seed=self.random_state,
-                                      silhouette_sample=self.silhouette_sample, features=self.features_)
+            self.k_choice_ = choose_k(
+                design,
+                self.k_range,
+                seed=self.random_state,
+                silhouette_sample=self.silhouette_sample,
+                features=self.features_,
+            )
             k = self.k_choice_.k
         else:
             self.k_choice_ = None
             k = int(self.n_clusters)
-        pipe = Pipeline([("scale", StandardScaler()),
-                         ("kmeans", KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state))])
+        pipe = Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("kmeans", KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)),
+            ]
+        )
         pipe.fit(design)
         km = pipe.named_steps["kmeans"]
         order = np.argsort(-np.bincount(km.labels_, minlength=k), kind="stable")
@@ -589,11 +653,16 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.segments_ = pd.Series(self.labels_, index=frame.index, name="segment")
         self.centroids_ = pd.DataFrame(km.cluster_centers_, columns=self.features_)
         self.names_ = segment_names(self.centroids_, self.name_threshold, labels=self.feature_labels)
-        self.stability_ = (bootstrap_stability(design, k, n_boot=self.n_boot, seed=self.random_state,
-                                               max_rows=self.max_rows, features=self.features_)
-                           if self.n_boot > 0 else None)
-        self.profiles_ = segment_profiles(frame, Segmentation(self.segments_, self.centroids_, self.names_, k),
-                                          features=self.features_)
+        self.stability_ = (
+            bootstrap_stability(
+                design, k, n_boot=self.n_boot, seed=self.random_state, max_rows=self.max_rows, features=self.features_
+            )
+            if self.n_boot > 0
+            else None
+        )
+        self.profiles_ = segment_profiles(
+            frame, Segmentation(self.segments_, self.centroids_, self.names_, k), features=self.features_
+        )
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -608,8 +677,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         ndarray of int
         """
         check_is_fitted(self, "pipeline_")
-        return self.pipeline_.predict(self._design(self._as_frame(X, None if isinstance(X, pd.DataFrame)
-                                                                  else self.features_)))
+        return self.pipeline_.predict(
+            self._design(self._as_frame(X, None if isinstance(X, pd.DataFrame) else self.features_))
+        )
 
     def transform(self, X) -> np.ndarray:
         """Distance of each customer to each segment's centroid, in standardized units.
@@ -619,8 +689,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_customers, n_clusters_)
         """
         check_is_fitted(self, "pipeline_")
-        return self.pipeline_.transform(self._design(self._as_frame(X, None if isinstance(X, pd.DataFrame)
-                                                                    else self.features_)))
+        return self.pipeline_.transform(
+            self._design(self._as_frame(X, None if isinstance(X, pd.DataFrame) else self.features_))
+        )
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the :meth:`transform` columns: ``distance_0``, ``distance_1``, ..."""
@@ -629,14 +700,23 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
 
 # --------------------------------------------------------------------- discounts and notes
-def discount_sensitivity(sessions: pd.DataFrame, groups: pd.Series, *, threshold: float = 0.0,
-                         discount: str = "discount_applied", outcome: str = TARGET) -> pd.DataFrame:
+def discount_sensitivity(
+    sessions: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    threshold: float = 0.0,
+    discount: str = "discount_applied",
+    outcome: str = TARGET,
+) -> pd.DataFrame:
     """Per group: conversion with and without a discount (> ``threshold``), and the difference
     with a Newcombe interval. Descriptive: discounts are not randomized.
 
     ``discount`` and ``outcome`` name the discount and 0/1 outcome columns."""
-    missing = [f"{c!r} (set it with {p}=)" for p, c in (("discount", discount), ("outcome", outcome))
-               if c not in sessions.columns]
+    missing = [
+        f"{c!r} (set it with {p}=)"
+        for p, c in (("discount", discount), ("outcome", outcome))
+        if c not in sessions.columns
+    ]
     if missing:
         raise ValueError(f"discount_sensitivity: missing column {', '.join(missing)}")
     disc = sessions[discount] > threshold
@@ -648,18 +728,38 @@ def discount_sensitivity(sessions: pd.DataFrame, groups: pd.Series, *, threshold
         n1, n0 = int(d.sum()), int((~d).sum())
         s1, s0 = int(y[d].sum()), int(y[~d].sum())
         if n1 == 0 or n0 == 0:
-            rows.append({"group": level, "n_discount": n1, "n_no_discount": n0, "rate_discount": np.nan,
-                         "rate_no_discount": np.nan, "difference": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+            rows.append(
+                {
+                    "group": level,
+                    "n_discount": n1,
+                    "n_no_discount": n0,
+                    "rate_discount": np.nan,
+                    "rate_no_discount": np.nan,
+                    "difference": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                }
+            )
             continue
         diff = rate_difference(s1, n1, s0, n0)
-        rows.append({"group": level, "n_discount": n1, "n_no_discount": n0, "rate_discount": s1 / n1,
-                     "rate_no_discount": s0 / n0, "difference": diff.estimate,
-                     "ci_low": diff.ci_low, "ci_high": diff.ci_high})
+        rows.append(
+            {
+                "group": level,
+                "n_discount": n1,
+                "n_no_discount": n0,
+                "rate_discount": s1 / n1,
+                "rate_no_discount": s0 / n0,
+                "difference": diff.estimate,
+                "ci_low": diff.ci_low,
+                "ci_high": diff.ci_high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def strategic_notes(profiles: pd.DataFrame, overall_conversion: float,
-                    sensitivity: pd.DataFrame | None = None) -> list[str]:
+def strategic_notes(
+    profiles: pd.DataFrame, overall_conversion: float, sensitivity: pd.DataFrame | None = None
+) -> list[str]:
     """One plain-language note per segment, generated from its profile by fixed rules.
 
     Needs ``name``, ``share``, ``conversion``, ``ci_low`` and ``ci_high``; the high-ticket rule

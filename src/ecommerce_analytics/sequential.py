@@ -33,15 +33,21 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-__all__ = ["SPENDING_FUNCTIONS", "spending_function", "GroupSequentialDesign", "group_sequential_design",
-           "crossing_probabilities"]
+__all__ = [
+    "SPENDING_FUNCTIONS",
+    "spending_function",
+    "GroupSequentialDesign",
+    "group_sequential_design",
+    "crossing_probabilities",
+]
 
 SPENDING_FUNCTIONS = ("obrien-fleming", "pocock", "power")
 _GRID = 301  # Simpson points per look (odd): boundaries agree with 801 points to 1e-6
 
 
-def spending_function(t: float | np.ndarray, alpha: float = 0.05, kind: str = "obrien-fleming",
-                      rho: float = 1.0) -> np.ndarray:
+def spending_function(
+    t: float | np.ndarray, alpha: float = 0.05, kind: str = "obrien-fleming", rho: float = 1.0
+) -> np.ndarray:
     """Cumulative two-sided type-I error spent by information fraction ``t``.
 
     The two-sided error is spent symmetrically, ``alpha / 2`` per side, each side with the
@@ -93,13 +99,15 @@ def _simpson(a: float, b: float, m: int = _GRID) -> tuple[np.ndarray, np.ndarray
 def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
     t = np.asarray(fractions, dtype=float)
     if t.ndim != 1 or len(t) < 1 or (t <= 0).any() or (np.diff(t) <= 0).any() or not np.isclose(t[-1], 1.0):
-        raise ValueError("information_fractions must increase strictly from above 0 to exactly 1, "
-                         f"got {list(np.round(t, 4))}")
+        raise ValueError(
+            f"information_fractions must increase strictly from above 0 to exactly 1, got {list(np.round(t, 4))}"
+        )
     return t
 
 
-def crossing_probabilities(boundaries: Sequence[float], information_fractions: Sequence[float],
-                           drift: float = 0.0, sides: int = 2) -> np.ndarray:
+def crossing_probabilities(
+    boundaries: Sequence[float], information_fractions: Sequence[float], drift: float = 0.0, sides: int = 2
+) -> np.ndarray:
     """Probability of first crossing ``|Z_k| >= b_k`` (``Z_k >= b_k`` with ``sides=1``) at each look.
 
     ``Z_k = S_k / sqrt(t_k)`` with ``S`` a Brownian motion with ``drift`` per unit information
@@ -115,8 +123,9 @@ def crossing_probabilities(boundaries: Sequence[float], information_fractions: S
     return _crossing(b, t, drift, sides)
 
 
-def _recursion(t: np.ndarray, drift: float, sides: int, boundaries: np.ndarray | None = None,
-               increments: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _recursion(
+    t: np.ndarray, drift: float, sides: int, boundaries: np.ndarray | None = None, increments: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Armitage-McPherson-Rowe recursion over the looks.
 
     With ``increments`` (under H0), solves each look's boundary so that the probability of
@@ -219,10 +228,16 @@ class GroupSequentialDesign:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per look: fraction, z boundary, nominal alpha, alpha spent, cumulative power."""
-        return pd.DataFrame({"look": np.arange(1, len(self.boundaries) + 1),
-                             "information_fraction": self.information_fractions, "z_boundary": self.boundaries,
-                             "nominal_alpha": self.nominal_alpha, "cumulative_alpha": self.cumulative_alpha,
-                             "cumulative_power": self.cumulative_power})
+        return pd.DataFrame(
+            {
+                "look": np.arange(1, len(self.boundaries) + 1),
+                "information_fraction": self.information_fractions,
+                "z_boundary": self.boundaries,
+                "nominal_alpha": self.nominal_alpha,
+                "cumulative_alpha": self.cumulative_alpha,
+                "cumulative_power": self.cumulative_power,
+            }
+        )
 
     def max_sample_size(self, fixed_sample_size: float) -> int:
         """Units (per arm) at the last look: the fixed-horizon size times the inflation factor."""
@@ -233,8 +248,13 @@ class GroupSequentialDesign:
     def expected_sample_fraction(self, effect_ratio: float) -> float:
         """Expected sample size over the fixed-horizon one when the true effect is ``effect_ratio``
         times the design's (0: no effect; 1: the planned effect)."""
-        return _expected(np.asarray(self.boundaries), np.asarray(self.information_fractions),
-                         effect_ratio * self.drift, self.sides, self.inflation_factor)
+        return _expected(
+            np.asarray(self.boundaries),
+            np.asarray(self.information_fractions),
+            effect_ratio * self.drift,
+            self.sides,
+            self.inflation_factor,
+        )
 
     def first_rejection(self, z_values: Sequence[float]) -> int | None:
         """The 1-based look at which the boundary is first crossed, or None."""
@@ -249,9 +269,16 @@ def _expected(b: np.ndarray, t: np.ndarray, drift: float, sides: int, inflation:
     return float(inflation * (np.sum(pr[:-1] * t[:-1]) + (1 - pr[:-1].sum())))
 
 
-def group_sequential_design(looks: int | None = None, *, information_fractions: Sequence[float] | None = None,
-                            alpha: float = 0.05, power: float = 0.9, spending: str = "obrien-fleming",
-                            rho: float = 1.0, sides: int = 2) -> GroupSequentialDesign:
+def group_sequential_design(
+    looks: int | None = None,
+    *,
+    information_fractions: Sequence[float] | None = None,
+    alpha: float = 0.05,
+    power: float = 0.9,
+    spending: str = "obrien-fleming",
+    rho: float = 1.0,
+    sides: int = 2,
+) -> GroupSequentialDesign:
     """Lan-DeMets group-sequential design (symmetric two-sided by default).
 
     Parameters
@@ -312,8 +339,19 @@ def group_sequential_design(looks: int | None = None, *, information_fractions: 
     theta = optimize.brentq(lambda th: _crossing(b, t, th, sides).sum() - power, 0.0, 20.0, xtol=1e-12)
     inflation = (theta / theta_fixed) ** 2
     p1 = _crossing(b, t, theta, sides)
-    return GroupSequentialDesign(spending, float(rho), float(alpha), float(power), sides, tuple(map(float, t)),
-                                 tuple(map(float, b)), tuple(float(sides * stats.norm.sf(x)) for x in b),
-                                 tuple(map(float, spent)), tuple(map(float, np.cumsum(p1))), float(theta),
-                                 float(inflation), _expected(b, t, theta, sides, inflation),
-                                 _expected(b, t, 0.0, sides, inflation))
+    return GroupSequentialDesign(
+        spending,
+        float(rho),
+        float(alpha),
+        float(power),
+        sides,
+        tuple(map(float, t)),
+        tuple(map(float, b)),
+        tuple(float(sides * stats.norm.sf(x)) for x in b),
+        tuple(map(float, spent)),
+        tuple(map(float, np.cumsum(p1))),
+        float(theta),
+        float(inflation),
+        _expected(b, t, theta, sides, inflation),
+        _expected(b, t, 0.0, sides, inflation),
+    )

@@ -100,32 +100,98 @@ AGES = np.arange(18, 76)
 #: Offer depth (percent) and its probability, given an offer.
 DISCOUNT_TIERS = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0])
 DISCOUNT_TIER_PROBS = np.array([0.10, 0.20, 0.20, 0.20, 0.12, 0.10, 0.05, 0.03])
-CATEGORY_LOG_PRICE = {"Books": np.log(22.0), "Clothing": np.log(55.0), "Electronics": np.log(210.0),
-                      "Furniture": np.log(250.0), "Grocery": np.log(16.0)}
+CATEGORY_LOG_PRICE = {
+    "Books": np.log(22.0),
+    "Clothing": np.log(55.0),
+    "Electronics": np.log(210.0),
+    "Furniture": np.log(250.0),
+    "Grocery": np.log(16.0),
+}
 PAYMENT_PROBS = {"COD": 0.15, "Credit Card": 0.35, "Debit Card": 0.25, "PayPal": 0.25}
 PAYMENT_LOG_ODDS = {"COD": -0.35, "Credit Card": 0.10, "Debit Card": 0.0, "PayPal": 0.15}
 GENDER_PROBS = {"Male": 0.47, "Female": 0.49, "Other": 0.04}
 RATING_PROBS = np.array([0.05, 0.08, 0.20, 0.37, 0.30])
 HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 8, 7, 6, 6, 7, 8, 9, 11, 12, 11, 8, 4], float)
 COEF = {  # log-odds coefficients shared by all personas
-    "cart_log_pages": 1.8, "cart_log_dwell": 1.0, "cart_log_price": -0.8, "cart_rating": 0.8,
-    "cart_sentiment": 1.5, "cart_weekend": 0.3, "buy_log_price": -0.5,
-    "offer_intercept": -0.6, "offer_log_pages": -0.7, "offer_log_price": 0.6, "offer_low_income": 0.5,
+    "cart_log_pages": 1.8,
+    "cart_log_dwell": 1.0,
+    "cart_log_price": -0.8,
+    "cart_rating": 0.8,
+    "cart_sentiment": 1.5,
+    "cart_weekend": 0.3,
+    "buy_log_price": -0.5,
+    "offer_intercept": -0.6,
+    "offer_log_pages": -0.7,
+    "offer_log_price": 0.6,
+    "offer_low_income": 0.5,
 }
 _LOCATIONS = (
-    "Springfield", "Riverside", "Franklin", "Greenville", "Bristol", "Clinton", "Fairview", "Salem",
-    "Madison", "Georgetown", "Arlington", "Ashland", "Burlington", "Manchester", "Milton", "Oxford",
-    "Newport", "Dover", "Hudson", "Kingston", "Lexington", "Marion", "Auburn", "Dayton", "Jackson",
-    "Lakewood", "Mount Vernon", "Oakland", "Centerville", "Winchester", "Clayton", "Jamestown",
-    "Lancaster", "Milford", "Plymouth", "Richmond", "Shelby", "Troy", "Union", "Waverly",
+    "Springfield",
+    "Riverside",
+    "Franklin",
+    "Greenville",
+    "Bristol",
+    "Clinton",
+    "Fairview",
+    "Salem",
+    "Madison",
+    "Georgetown",
+    "Arlington",
+    "Ashland",
+    "Burlington",
+    "Manchester",
+    "Milton",
+    "Oxford",
+    "Newport",
+    "Dover",
+    "Hudson",
+    "Kingston",
+    "Lexington",
+    "Marion",
+    "Auburn",
+    "Dayton",
+    "Jackson",
+    "Lakewood",
+    "Mount Vernon",
+    "Oakland",
+    "Centerville",
+    "Winchester",
+    "Clayton",
+    "Jamestown",
+    "Lancaster",
+    "Milford",
+    "Plymouth",
+    "Richmond",
+    "Shelby",
+    "Troy",
+    "Union",
+    "Waverly",
 )
 _REVIEWS = {
-    "negative": ("Broke after a week.", "Not as described, very disappointed.", "Poor quality for the price.",
-                 "Arrived damaged and support was slow.", "Would not buy again.", "Cheap material, returned it."),
-    "neutral": ("It is okay.", "Does the job.", "Average product, nothing special.", "As expected.",
-                "Fine for everyday use.", "Delivery was on time."),
-    "positive": ("Great quality, highly recommend!", "Exactly what I needed.", "Excellent value for money.",
-                 "Love it, works perfectly.", "Fast delivery and great product.", "Better than expected."),
+    "negative": (
+        "Broke after a week.",
+        "Not as described, very disappointed.",
+        "Poor quality for the price.",
+        "Arrived damaged and support was slow.",
+        "Would not buy again.",
+        "Cheap material, returned it.",
+    ),
+    "neutral": (
+        "It is okay.",
+        "Does the job.",
+        "Average product, nothing special.",
+        "As expected.",
+        "Fine for everyday use.",
+        "Delivery was on time.",
+    ),
+    "positive": (
+        "Great quality, highly recommend!",
+        "Exactly what I needed.",
+        "Excellent value for money.",
+        "Love it, works perfectly.",
+        "Fast delivery and great product.",
+        "Better than expected.",
+    ),
 }
 
 
@@ -150,14 +216,70 @@ class Persona:
 
 
 PERSONAS: tuple[Persona, ...] = (
-    Persona("power_shopper", 0.15, 11.0, 55.0, (0.10, 0.15, 0.40, 0.30, 0.05), 0.45, 41, 9,
-            (0.10, 0.35, 0.55), 0.2, 0.6, 0.05, 12.0, 0.30),
-    Persona("window_shopper", 0.35, 9.0, 75.0, (0.20, 0.30, 0.25, 0.15, 0.10), 0.10, 29, 7,
-            (0.30, 0.45, 0.25), -2.2, -2.4, 0.12, 9.0, 0.05),
-    Persona("quick_decider", 0.20, 1.2, 30.0, (0.30, 0.10, 0.10, 0.05, 0.45), -0.30, 50, 11,
-            (0.25, 0.50, 0.25), 0.6, 0.0, 0.08, 4.5, 0.25),
-    Persona("deal_seeker", 0.30, 5.0, 45.0, (0.15, 0.40, 0.10, 0.05, 0.30), -0.35, 36, 10,
-            (0.60, 0.30, 0.10), -0.8, -2.6, 0.45, 7.5, 0.10),
+    Persona(
+        "power_shopper",
+        0.15,
+        11.0,
+        55.0,
+        (0.10, 0.15, 0.40, 0.30, 0.05),
+        0.45,
+        41,
+        9,
+        (0.10, 0.35, 0.55),
+        0.2,
+        0.6,
+        0.05,
+        12.0,
+        0.30,
+    ),
+    Persona(
+        "window_shopper",
+        0.35,
+        9.0,
+        75.0,
+        (0.20, 0.30, 0.25, 0.15, 0.10),
+        0.10,
+        29,
+        7,
+        (0.30, 0.45, 0.25),
+        -2.2,
+        -2.4,
+        0.12,
+        9.0,
+        0.05,
+    ),
+    Persona(
+        "quick_decider",
+        0.20,
+        1.2,
+        30.0,
+        (0.30, 0.10, 0.10, 0.05, 0.45),
+        -0.30,
+        50,
+        11,
+        (0.25, 0.50, 0.25),
+        0.6,
+        0.0,
+        0.08,
+        4.5,
+        0.25,
+    ),
+    Persona(
+        "deal_seeker",
+        0.30,
+        5.0,
+        45.0,
+        (0.15, 0.40, 0.10, 0.05, 0.30),
+        -0.35,
+        36,
+        10,
+        (0.60, 0.30, 0.10),
+        -0.8,
+        -2.6,
+        0.45,
+        7.5,
+        0.10,
+    ),
 )
 
 
@@ -237,8 +359,9 @@ class Simulation:
             getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
         self.truth.sessions.to_parquet(folder / "truth_sessions.parquet", index=False)
         self.truth.users.to_parquet(folder / "truth_users.parquet", index=False)
-        scalars = {f.name: getattr(self.truth, f.name) for f in fields(self.truth)
-                   if f.name not in ("sessions", "users")}
+        scalars = {
+            f.name: getattr(self.truth, f.name) for f in fields(self.truth) if f.name not in ("sessions", "users")
+        }
         (folder / "truth.json").write_text(json.dumps(scalars, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return folder
 
@@ -249,8 +372,11 @@ class Simulation:
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in cls._TABLES}
         scalars = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
         scalars["personas"] = tuple(scalars["personas"])
-        truth = SimulationTruth(sessions=pd.read_parquet(folder / "truth_sessions.parquet"),
-                                users=pd.read_parquet(folder / "truth_users.parquet"), **scalars)
+        truth = SimulationTruth(
+            sessions=pd.read_parquet(folder / "truth_sessions.parquet"),
+            users=pd.read_parquet(folder / "truth_users.parquet"),
+            **scalars,
+        )
         return cls(truth=truth, **tables)
 
 
@@ -320,19 +446,34 @@ class _Covariates:
 
 def _eta_cart(cov: _Covariates, persona_idx: np.ndarray | int) -> np.ndarray:
     a = np.array([p.cart_intercept for p in PERSONAS])[persona_idx]
-    return (a + COEF["cart_log_pages"] * np.log(cov.pages / 6.0) + COEF["cart_log_dwell"] * np.log(cov.dwell() / 50.0)
-            + COEF["cart_log_price"] * np.log(cov.price / 100.0) + COEF["cart_rating"] * (cov.rating - 3.0)
-            + COEF["cart_sentiment"] * cov.sentiment + COEF["cart_weekend"] * cov.weekend)
+    return (
+        a
+        + COEF["cart_log_pages"] * np.log(cov.pages / 6.0)
+        + COEF["cart_log_dwell"] * np.log(cov.dwell() / 50.0)
+        + COEF["cart_log_price"] * np.log(cov.price / 100.0)
+        + COEF["cart_rating"] * (cov.rating - 3.0)
+        + COEF["cart_sentiment"] * cov.sentiment
+        + COEF["cart_weekend"] * cov.weekend
+    )
 
 
-def _eta_buy(cov: _Covariates, persona_idx: np.ndarray | int, treated: np.ndarray | float,
-             discount: np.ndarray | float | None = None) -> np.ndarray:
+def _eta_buy(
+    cov: _Covariates,
+    persona_idx: np.ndarray | int,
+    treated: np.ndarray | float,
+    discount: np.ndarray | float | None = None,
+) -> np.ndarray:
     b = np.array([p.buy_intercept for p in PERSONAS])[persona_idx]
     slope = np.array([p.discount_slope for p in PERSONAS])[persona_idx]
     pay = np.array([PAYMENT_LOG_ODDS[m] for m in PAYMENT_METHODS])[cov.payment_idx]
     d = cov.discount if discount is None else discount
-    return (b + slope * np.asarray(d) / 10.0 + COEF["buy_log_price"] * np.log(cov.price / 100.0) + pay
-            + EXPERIMENT_LOG_ODDS * np.asarray(treated, dtype=float))
+    return (
+        b
+        + slope * np.asarray(d) / 10.0
+        + COEF["buy_log_price"] * np.log(cov.price / 100.0)
+        + pay
+        + EXPERIMENT_LOG_ODDS * np.asarray(treated, dtype=float)
+    )
 
 
 def purchase_probabilities(sessions: pd.DataFrame, persona: np.ndarray, treated: np.ndarray) -> pd.DataFrame:
@@ -349,8 +490,9 @@ def purchase_probabilities(sessions: pd.DataFrame, persona: np.ndarray, treated:
     cov = _Covariates.from_sessions(sessions)
     p_cart = _sigmoid(_eta_cart(cov, persona))
     p_buy = _sigmoid(_eta_buy(cov, persona, treated))
-    return pd.DataFrame({"p_cart": p_cart, "p_purchase_given_cart": p_buy, "p_purchase": p_cart * p_buy},
-                        index=sessions.index)
+    return pd.DataFrame(
+        {"p_cart": p_cart, "p_purchase_given_cart": p_buy, "p_purchase": p_cart * p_buy}, index=sessions.index
+    )
 
 
 def _log_likelihood_by_persona(sessions: pd.DataFrame) -> np.ndarray:
@@ -418,7 +560,9 @@ def _group_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return total - base
 
 
-def simulate(n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED, *, progress: Callable[[str], None] | None = None) -> Simulation:
+def simulate(
+    n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED, *, progress: Callable[[str], None] | None = None
+) -> Simulation:
     """Simulate ``n_sessions`` shopping sessions with a known ground truth.
 
     The process is described in the module docstring; every parameter is in
@@ -475,7 +619,10 @@ def simulate(n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED, *, 
     say("drawing session behaviour")
     cat_idx = _choice(rng, np.array([p.category_probs for p in PERSONAS])[persona])
     mu = _log_price_mu(cat_idx, persona)
-    lo, hi = stats.norm.cdf(np.log(PRICE_BOUNDS[0]), mu, PRICE_SD), stats.norm.cdf(np.log(PRICE_BOUNDS[1]), mu, PRICE_SD)
+    lo, hi = (
+        stats.norm.cdf(np.log(PRICE_BOUNDS[0]), mu, PRICE_SD),
+        stats.norm.cdf(np.log(PRICE_BOUNDS[1]), mu, PRICE_SD),
+    )
     price = np.round(np.exp(stats.norm.ppf(lo + rng.random(n) * (hi - lo), mu, PRICE_SD)), 2)
     price = np.clip(price, PRICE_BOUNDS[0], PRICE_BOUNDS[1])
     pages_mean = np.array([p.pages_mean for p in PERSONAS])[persona]
@@ -485,33 +632,39 @@ def simulate(n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED, *, 
     rating = 1 + rng.choice(5, size=n, p=RATING_PROBS)
     sentiment = np.clip(np.round(0.3 * (rating - 3) + 0.25 * rng.standard_normal(n), 2), -1.0, 1.0)
     income = income_u[user_of]
-    offer_logit = (COEF["offer_intercept"] + COEF["offer_log_pages"] * np.log(pages / 6.0)
-                   + COEF["offer_log_price"] * np.log(price / 100.0) + COEF["offer_low_income"] * (income == 0))
+    offer_logit = (
+        COEF["offer_intercept"]
+        + COEF["offer_log_pages"] * np.log(pages / 6.0)
+        + COEF["offer_log_price"] * np.log(price / 100.0)
+        + COEF["offer_low_income"] * (income == 0)
+    )
     offered = rng.random(n) < _sigmoid(offer_logit)
     discount = np.where(offered, DISCOUNT_TIERS[rng.choice(len(DISCOUNT_TIERS), size=n, p=DISCOUNT_TIER_PROBS)], 0.0)
 
     timestamps = START + pd.to_timedelta(offset, unit="s")
-    sessions = pd.DataFrame({
-        "user_id": pd.Series(user_ids[user_of], dtype="str"),
-        "product_id": pd.Series(_uuids(rng, n), dtype="str"),
-        "category": pd.Series(np.asarray(CATEGORIES)[cat_idx], dtype="str"),
-        "price": price.astype(float),
-        "discount_applied": discount.astype(float),
-        "payment_method": pd.Series(np.asarray(PAYMENT_METHODS)[payment_u[user_of]], dtype="str"),
-        "purchase_date": pd.Series(timestamps).astype("datetime64[us]"),
-        "pages_visited": pages.astype(np.int64),
-        "time_spent": time_spent,
-        "add_to_cart": np.zeros(n, dtype=np.int64),
-        "abandoned_cart": np.zeros(n, dtype=np.int64),
-        "rating": rating.astype(np.int64),
-        "review_text": pd.Series(_review_texts(rng, sentiment), dtype="str"),
-        "sentiment_score": sentiment.astype(float),
-        "age": age_u[user_of].astype(np.int64),
-        "gender": pd.Series(np.asarray(GENDERS)[gender_u[user_of]], dtype="str"),
-        "income_level": pd.Series(np.asarray(INCOME_LEVELS)[income], dtype="str"),
-        "location": pd.Series(np.asarray(_LOCATIONS)[location_u[user_of]], dtype="str"),
-        "purchase_decision": np.zeros(n, dtype=np.int64),
-    })
+    sessions = pd.DataFrame(
+        {
+            "user_id": pd.Series(user_ids[user_of], dtype="str"),
+            "product_id": pd.Series(_uuids(rng, n), dtype="str"),
+            "category": pd.Series(np.asarray(CATEGORIES)[cat_idx], dtype="str"),
+            "price": price.astype(float),
+            "discount_applied": discount.astype(float),
+            "payment_method": pd.Series(np.asarray(PAYMENT_METHODS)[payment_u[user_of]], dtype="str"),
+            "purchase_date": pd.Series(timestamps).astype("datetime64[us]"),
+            "pages_visited": pages.astype(np.int64),
+            "time_spent": time_spent,
+            "add_to_cart": np.zeros(n, dtype=np.int64),
+            "abandoned_cart": np.zeros(n, dtype=np.int64),
+            "rating": rating.astype(np.int64),
+            "review_text": pd.Series(_review_texts(rng, sentiment), dtype="str"),
+            "sentiment_score": sentiment.astype(float),
+            "age": age_u[user_of].astype(np.int64),
+            "gender": pd.Series(np.asarray(GENDERS)[gender_u[user_of]], dtype="str"),
+            "income_level": pd.Series(np.asarray(INCOME_LEVELS)[income], dtype="str"),
+            "location": pd.Series(np.asarray(_LOCATIONS)[location_u[user_of]], dtype="str"),
+            "purchase_decision": np.zeros(n, dtype=np.int64),
+        }
+    )
 
     say("assigning the experiment")
     exp_start = (WEEKS - EXPERIMENT_WEEKS) * 7 * 86400
@@ -531,16 +684,28 @@ def simulate(n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED, *, 
     sessions = sessions[list(COLUMN_NAMES)]
 
     first_exp = pd.Series(offset[in_exp]).groupby(user_of[in_exp]).min()
-    assignments = pd.DataFrame({
-        "user_id": pd.Series(user_ids[first_exp.index.to_numpy()], dtype="str"),
-        "variant": pd.Series(np.where(variant_u[first_exp.index.to_numpy()] == 1, "treatment", "control"), dtype="str"),
-        "assigned_at": (START + pd.to_timedelta(first_exp.to_numpy(), unit="s")).astype("datetime64[us]"),
-    }).sort_values(["assigned_at", "user_id"], kind="stable").reset_index(drop=True)
+    assignments = (
+        pd.DataFrame(
+            {
+                "user_id": pd.Series(user_ids[first_exp.index.to_numpy()], dtype="str"),
+                "variant": pd.Series(
+                    np.where(variant_u[first_exp.index.to_numpy()] == 1, "treatment", "control"), dtype="str"
+                ),
+                "assigned_at": (START + pd.to_timedelta(first_exp.to_numpy(), unit="s")).astype("datetime64[us]"),
+            }
+        )
+        .sort_values(["assigned_at", "user_id"], kind="stable")
+        .reset_index(drop=True)
+    )
     pre_sessions = rng.poisson(np.array([p.pre_sessions for p in PERSONAS])[persona_u])
     pre_purchases = rng.binomial(pre_sessions, np.array([p.pre_conversion for p in PERSONAS])[persona_u])
-    pre_period = pd.DataFrame({"user_id": pd.Series(user_ids, dtype="str"),
-                               "pre_sessions": pre_sessions.astype(np.int64),
-                               "pre_purchases": pre_purchases.astype(np.int64)})
+    pre_period = pd.DataFrame(
+        {
+            "user_id": pd.Series(user_ids, dtype="str"),
+            "pre_sessions": pre_sessions.astype(np.int64),
+            "pre_purchases": pre_purchases.astype(np.int64),
+        }
+    )
 
     say("computing the ground truth")
     truth = _truth(seed, sessions, persona, persona_u, user_ids, in_exp, variant_u[user_of], treated, offered, probs)
@@ -557,9 +722,18 @@ def _review_texts(rng: np.random.Generator, sentiment: np.ndarray) -> np.ndarray
     return out
 
 
-def _truth(seed: int, sessions: pd.DataFrame, persona: np.ndarray, persona_u: np.ndarray, user_ids: np.ndarray,
-           in_exp: np.ndarray, variant: np.ndarray, treated: np.ndarray, offered: np.ndarray,
-           probs: pd.DataFrame) -> SimulationTruth:
+def _truth(
+    seed: int,
+    sessions: pd.DataFrame,
+    persona: np.ndarray,
+    persona_u: np.ndarray,
+    user_ids: np.ndarray,
+    in_exp: np.ndarray,
+    variant: np.ndarray,
+    treated: np.ndarray,
+    offered: np.ndarray,
+    probs: pd.DataFrame,
+) -> SimulationTruth:
     n = len(sessions)
     names = tuple(p.name for p in PERSONAS)
     cov = _Covariates.from_sessions(sessions)
@@ -569,8 +743,9 @@ def _truth(seed: int, sessions: pd.DataFrame, persona: np.ndarray, persona_u: np
     post = np.exp(log_post - special.logsumexp(log_post, axis=1, keepdims=True))
     p_cart_k = np.column_stack([_sigmoid(_eta_cart(cov, j)) for j in range(k)])
     half = np.where(in_exp, 0.5, 0.0)  # the unobserved variant, averaged out
-    p_buy_k = np.column_stack([(1 - half) * _sigmoid(_eta_buy(cov, j, 0.0)) + half * _sigmoid(_eta_buy(cov, j, 1.0))
-                               for j in range(k)])
+    p_buy_k = np.column_stack(
+        [(1 - half) * _sigmoid(_eta_buy(cov, j, 0.0)) + half * _sigmoid(_eta_buy(cov, j, 1.0)) for j in range(k)]
+    )
     w = post * p_cart_k
     p_browse = (w * p_buy_k).sum(axis=1)
     p_cart_stage = np.where(sessions["add_to_cart"].to_numpy() == 1, p_browse / w.sum(axis=1), np.nan)
@@ -578,24 +753,38 @@ def _truth(seed: int, sessions: pd.DataFrame, persona: np.ndarray, persona_u: np
     # Discount offer: all-knowing purchase probability with and without an offer.
     p_cart = probs["p_cart"].to_numpy()
     tier_p = DISCOUNT_TIER_PROBS / DISCOUNT_TIER_PROBS.sum()
-    p_offer = p_cart * sum(tp * _sigmoid(_eta_buy(cov, persona, treated, d)) for d, tp in zip(DISCOUNT_TIERS, tier_p))
+    p_offer = p_cart * sum(
+        tp * _sigmoid(_eta_buy(cov, persona, treated, d)) for d, tp in zip(DISCOUNT_TIERS, tier_p, strict=True)
+    )
     p_none = p_cart * _sigmoid(_eta_buy(cov, persona, treated, 0.0))
     effect = p_offer - p_none
-    by_persona = {name: float(effect[persona == j].mean()) if (persona == j).any() else float("nan")
-                  for j, name in enumerate(names)}
+    by_persona = {
+        name: float(effect[persona == j].mean()) if (persona == j).any() else float("nan")
+        for j, name in enumerate(names)
+    }
 
     # Experiment: per-session conversion of the experiment's sessions under each arm.
     if in_exp.any():
         pc = p_cart[in_exp]
         ctrl = pc * _sigmoid(_eta_buy(cov, persona, 0.0))[in_exp]
         trt = pc * _sigmoid(_eta_buy(cov, persona, 1.0))[in_exp]
-        experiment = {"log_odds_effect": EXPERIMENT_LOG_ODDS, "sessions": int(in_exp.sum()),
-                      "conversion_control": float(ctrl.mean()), "conversion_treatment": float(trt.mean()),
-                      "absolute_lift": float(trt.mean() - ctrl.mean()),
-                      "relative_lift": float(trt.mean() / ctrl.mean() - 1.0)}
+        experiment = {
+            "log_odds_effect": EXPERIMENT_LOG_ODDS,
+            "sessions": int(in_exp.sum()),
+            "conversion_control": float(ctrl.mean()),
+            "conversion_treatment": float(trt.mean()),
+            "absolute_lift": float(trt.mean() - ctrl.mean()),
+            "relative_lift": float(trt.mean() / ctrl.mean() - 1.0),
+        }
     else:
-        experiment = {"log_odds_effect": EXPERIMENT_LOG_ODDS, "sessions": 0, "conversion_control": float("nan"),
-                      "conversion_treatment": float("nan"), "absolute_lift": float("nan"), "relative_lift": float("nan")}
+        experiment = {
+            "log_odds_effect": EXPERIMENT_LOG_ODDS,
+            "sessions": 0,
+            "conversion_control": float("nan"),
+            "conversion_treatment": float("nan"),
+            "absolute_lift": float("nan"),
+            "relative_lift": float("nan"),
+        }
 
     bumped = sessions.assign(price=sessions["price"] * 1.01)
     p_up = purchase_probabilities(bumped, persona, treated)["p_purchase"].to_numpy()
@@ -603,32 +792,51 @@ def _truth(seed: int, sessions: pd.DataFrame, persona: np.ndarray, persona_u: np
 
     variant_label = np.where(variant == 1, "treatment", "control").astype(object)
     variant_label[~in_exp] = None
-    truth_sessions = pd.DataFrame({
-        "persona": pd.Series(np.asarray(names)[persona], dtype="str"),
-        "variant": variant_label,
-        "discount_offered": offered,
-        "p_cart": p_cart,
-        "p_purchase_given_cart": probs["p_purchase_given_cart"].to_numpy(),
-        "p_purchase": probs["p_purchase"].to_numpy(),
-        "p_observed_browse": p_browse,
-        "p_observed_cart": p_cart_stage,
-        "p_if_offered": p_offer,
-        "p_if_not_offered": p_none,
-    })
+    truth_sessions = pd.DataFrame(
+        {
+            "persona": pd.Series(np.asarray(names)[persona], dtype="str"),
+            "variant": variant_label,
+            "discount_offered": offered,
+            "p_cart": p_cart,
+            "p_purchase_given_cart": probs["p_purchase_given_cart"].to_numpy(),
+            "p_purchase": probs["p_purchase"].to_numpy(),
+            "p_observed_browse": p_browse,
+            "p_observed_cart": p_cart_stage,
+            "p_if_offered": p_offer,
+            "p_if_not_offered": p_none,
+        }
+    )
     for j, name in enumerate(names):
         truth_sessions[f"posterior_{name}"] = post[:, j]
     params = {
-        "personas": [p.__dict__ for p in PERSONAS], "coefficients": dict(COEF),
-        "payment_log_odds": dict(PAYMENT_LOG_ODDS), "experiment_log_odds": EXPERIMENT_LOG_ODDS,
-        "experiment_weeks": EXPERIMENT_WEEKS, "weeks": WEEKS, "start": str(START.date()),
-        "discount_tiers": DISCOUNT_TIERS.tolist(), "discount_tier_probs": DISCOUNT_TIER_PROBS.tolist(),
-        "return_probability": RETURN_PROBABILITY, "return_gap_days": RETURN_GAP_DAYS,
+        "personas": [p.__dict__ for p in PERSONAS],
+        "coefficients": dict(COEF),
+        "payment_log_odds": dict(PAYMENT_LOG_ODDS),
+        "experiment_log_odds": EXPERIMENT_LOG_ODDS,
+        "experiment_weeks": EXPERIMENT_WEEKS,
+        "weeks": WEEKS,
+        "start": str(START.date()),
+        "discount_tiers": DISCOUNT_TIERS.tolist(),
+        "discount_tier_probs": DISCOUNT_TIER_PROBS.tolist(),
+        "return_probability": RETURN_PROBABILITY,
+        "return_gap_days": RETURN_GAP_DAYS,
     }
     params = json.loads(json.dumps(params))  # a plain JSON copy: no live references, same after a round trip
     return SimulationTruth(
-        seed=seed, n_sessions=n, personas=names, sessions=truth_sessions,
-        users=pd.DataFrame({"user_id": pd.Series(user_ids, dtype="str"),
-                            "persona": pd.Series(np.asarray(names)[persona_u], dtype="str")}),
-        discount_ate=float(effect.mean()), discount_att=float(effect[offered].mean()) if offered.any() else float("nan"),
-        discount_ate_by_persona=by_persona, experiment=experiment, price_elasticity=elasticity, params=params,
+        seed=seed,
+        n_sessions=n,
+        personas=names,
+        sessions=truth_sessions,
+        users=pd.DataFrame(
+            {
+                "user_id": pd.Series(user_ids, dtype="str"),
+                "persona": pd.Series(np.asarray(names)[persona_u], dtype="str"),
+            }
+        ),
+        discount_ate=float(effect.mean()),
+        discount_att=float(effect[offered].mean()) if offered.any() else float("nan"),
+        discount_ate_by_persona=by_persona,
+        experiment=experiment,
+        price_elasticity=elasticity,
+        params=params,
     )

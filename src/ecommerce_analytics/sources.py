@@ -31,8 +31,15 @@ from .data import LoadReport, LoadResult, file_sha256, load_sessions, validate_s
 from .schema import COLUMN_NAMES
 from .simulate import Simulation, simulate
 
-__all__ = ["SIMULATED", "SourceData", "load_source", "prepare_source", "ensure_database", "describe_source",
-           "code_fingerprint"]
+__all__ = [
+    "SIMULATED",
+    "SourceData",
+    "load_source",
+    "prepare_source",
+    "ensure_database",
+    "describe_source",
+    "code_fingerprint",
+]
 
 _STORED_MANIFEST = "manifest.json"
 # The modules whose code decides what a run's data and database contain.
@@ -101,8 +108,9 @@ def _read_store(folder: Path, fingerprint: str) -> SourceData | None:
         report = LoadReport(**manifest["report"])
         lines = np.load(folder / "lines.npy", allow_pickle=False)
         # Only runs with nothing quarantined are stored (see prepare_source): an empty quarantine.
-        quarantine = pd.DataFrame({"line": pd.Series(dtype="int64"),
-                                   **{c: pd.Series(dtype=object) for c in (*COLUMN_NAMES, "reason")}})
+        quarantine = pd.DataFrame(
+            {"line": pd.Series(dtype="int64"), **{c: pd.Series(dtype=object) for c in (*COLUMN_NAMES, "reason")}}
+        )
         loaded = LoadResult(sessions=sim.sessions, quarantine=quarantine, report=report, lines=lines)
     except (OSError, ValueError, KeyError, TypeError):
         return None  # missing, partial or from an older layout: simulate again
@@ -182,8 +190,9 @@ def prepare_source(
     return data
 
 
-def ensure_database(data: SourceData, db_path: str | os.PathLike | None = None, *,
-                    progress: Callable[[str], None] | None = None) -> Path:
+def ensure_database(
+    data: SourceData, db_path: str | os.PathLike | None = None, *, progress: Callable[[str], None] | None = None
+) -> Path:
     """The run's SQLite database, built only if it is missing or was built from other data.
 
     A small ``<database>.source.json`` beside the database records the fingerprint of the data
@@ -191,8 +200,11 @@ def ensure_database(data: SourceData, db_path: str | os.PathLike | None = None, 
     from .database import build_database
 
     if db_path is None:
-        name = (run_name(SIMULATED, data.simulation.truth.n_sessions, data.simulation.truth.seed) if data.is_simulated
-                else run_name(data.source))
+        name = (
+            run_name(SIMULATED, data.simulation.truth.n_sessions, data.simulation.truth.seed)
+            if data.is_simulated
+            else run_name(data.source)
+        )
         db_path = paths.database_path(name)
     db_path = Path(db_path)
     stamp = db_path.with_name(db_path.name + ".source.json")
@@ -205,7 +217,12 @@ def ensure_database(data: SourceData, db_path: str | os.PathLike | None = None, 
             progress(f"database {db_path} is up to date (not rebuilt)")
         return db_path
     sim = data.simulation
-    build_database(data.sessions, db_path, assignments=sim.assignments if sim else None,
-                   pre_period=sim.pre_period if sim else None, progress=progress)
+    build_database(
+        data.sessions,
+        db_path,
+        assignments=sim.assignments if sim else None,
+        pre_period=sim.pre_period if sim else None,
+        progress=progress,
+    )
     stamp.write_text(json.dumps({"fingerprint": data.fingerprint}) + "\n", encoding="utf-8")
     return db_path

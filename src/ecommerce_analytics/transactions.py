@@ -52,8 +52,11 @@ def _require(frame: pd.DataFrame, where: str, columns: Mapping[str, str | None])
     """Raise a ValueError naming each missing column and the parameter that sets it."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{where} needs a pandas DataFrame, got {type(frame).__name__}")
-    missing = [f"{column!r} (set it with {param}=)" for param, column in columns.items()
-               if column is not None and column not in frame.columns]
+    missing = [
+        f"{column!r} (set it with {param}=)"
+        for param, column in columns.items()
+        if column is not None and column not in frame.columns
+    ]
     if missing:
         have = ", ".join(map(str, list(frame.columns)[:20])) + (", ..." if frame.shape[1] > 20 else "")
         raise ValueError(f"{where}: missing column {', '.join(missing)}; the frame has: {have}")
@@ -100,8 +103,7 @@ def _purchase_rows(frame: pd.DataFrame, purchased: str | None, where: str) -> pd
     return frame[flag.fillna(0).astype(bool).to_numpy()]
 
 
-def _transactions(frame: pd.DataFrame, customer: str, timestamp: str, order: str | None,
-                  where: str) -> pd.DataFrame:
+def _transactions(frame: pd.DataFrame, customer: str, timestamp: str, order: str | None, where: str) -> pd.DataFrame:
     """One row per transaction: ``customer``, ``ts`` (first timestamp of the order), sorted."""
     ids = _customers(frame, customer, where)
     ts = _timestamps(frame, timestamp, where)
@@ -160,9 +162,16 @@ def tie_aware_score(values: pd.Series, *, higher_is_better: bool = True, bins: i
     return pd.Series(scores, index=values.index)
 
 
-def rfm_scores(frame: pd.DataFrame, as_of: pd.Timestamp | None = None, *, customer: str = CUSTOMER,
-               timestamp: str = TIMESTAMP, amount: str | None = None, quantity: str | None = None,
-               order: str | None = None) -> pd.DataFrame:
+def rfm_scores(
+    frame: pd.DataFrame,
+    as_of: pd.Timestamp | None = None,
+    *,
+    customer: str = CUSTOMER,
+    timestamp: str = TIMESTAMP,
+    amount: str | None = None,
+    quantity: str | None = None,
+    order: str | None = None,
+) -> pd.DataFrame:
     """Recency, frequency and monetary value per customer, each scored 1-5 with ties kept together.
 
     Recency is days from the customer's last transaction to ``as_of`` (default: the last
@@ -213,13 +222,18 @@ def rfm_scores(frame: pd.DataFrame, as_of: pd.Timestamp | None = None, *, custom
     d                    28.0          1       5.0  1  1  1
     """
     where = "rfm_scores"
-    _require(frame, where, {"customer": customer, "timestamp": timestamp, "amount": amount,
-                            "quantity": quantity, "order": order})
+    _require(
+        frame,
+        where,
+        {"customer": customer, "timestamp": timestamp, "amount": amount, "quantity": quantity, "order": order},
+    )
     if amount is None:
         missing = [c for c in _NET_REVENUE_COLUMNS if c not in frame.columns]
         if missing:
-            raise ValueError(f"{where}: without amount= the value of a row is the net revenue of a purchased session, "
-                             f"which needs column(s) {', '.join(map(repr, missing))}; pass amount='<your amount column>'")
+            raise ValueError(
+                f"{where}: without amount= the value of a row is the net revenue of a purchased session, "
+                f"which needs column(s) {', '.join(map(repr, missing))}; pass amount='<your amount column>'"
+            )
         value = net_revenue(frame).astype(float)
     else:
         value = _numeric(frame, amount, "amount", where)
@@ -230,13 +244,20 @@ def rfm_scores(frame: pd.DataFrame, as_of: pd.Timestamp | None = None, *, custom
     if quantity is not None:
         rows["units"] = _numeric(frame, quantity, "quantity", where).to_numpy()
     g = rows.groupby("customer", sort=True)
-    frequency = (pd.DataFrame({"customer": rows.customer, "order": frame[order].to_numpy()})
-                 .groupby("customer", sort=True)["order"].nunique() if order is not None else g.size())
-    rfm = pd.DataFrame({
-        "recency_days": (as_of - g["date"].max()).dt.total_seconds() / 86400.0,
-        "frequency": frequency,
-        "monetary": g["value"].sum(),
-    })
+    frequency = (
+        pd.DataFrame({"customer": rows.customer, "order": frame[order].to_numpy()})
+        .groupby("customer", sort=True)["order"]
+        .nunique()
+        if order is not None
+        else g.size()
+    )
+    rfm = pd.DataFrame(
+        {
+            "recency_days": (as_of - g["date"].max()).dt.total_seconds() / 86400.0,
+            "frequency": frequency,
+            "monetary": g["value"].sum(),
+        }
+    )
     if quantity is not None:
         rfm["units"] = g["units"].sum()
     rfm.index.name = customer
@@ -250,8 +271,9 @@ def rfm_scores(frame: pd.DataFrame, as_of: pd.Timestamp | None = None, *, custom
         (rfm.R <= 2) & (rfm.F >= 3),
         rfm.R <= 2,
     ]
-    rfm["rfm_segment"] = np.select(conditions, ["Champions", "Loyal", "Big spenders", "At risk", "Hibernating"],
-                                   "Promising")
+    rfm["rfm_segment"] = np.select(
+        conditions, ["Champions", "Loyal", "Big spenders", "At risk", "Hibernating"], "Promising"
+    )
     return rfm
 
 
@@ -294,8 +316,9 @@ def _cohort_ages(frame: pd.DataFrame, customer: str, timestamp: str, period: str
     return start, first, _periods_between(first, start, period)
 
 
-def cohort_retention(frame: pd.DataFrame, *, customer: str = CUSTOMER, timestamp: str = TIMESTAMP,
-                     period: str = "week") -> pd.DataFrame:
+def cohort_retention(
+    frame: pd.DataFrame, *, customer: str = CUSTOMER, timestamp: str = TIMESTAMP, period: str = "week"
+) -> pd.DataFrame:
     """Acquisition cohorts: share of each cohort's customers active k periods after their first.
 
     Rows are cohorts (the Monday of the week, or the first day of the month, of the customer's
@@ -328,8 +351,9 @@ def cohort_retention(frame: pd.DataFrame, *, customer: str = CUSTOMER, timestamp
     """
     where = "cohort_retention"
     start, first, age = _cohort_ages(frame, customer, timestamp, period, where)
-    active = pd.DataFrame({"cohort": first.to_numpy(), "age": age.to_numpy(),
-                           "user": frame[customer].to_numpy()}).drop_duplicates()
+    active = pd.DataFrame(
+        {"cohort": first.to_numpy(), "age": age.to_numpy(), "user": frame[customer].to_numpy()}
+    ).drop_duplicates()
     counts = active.groupby(["cohort", "age"]).size().unstack(fill_value=0)
     sizes = counts[0]
     matrix = counts.div(sizes, axis=0)
@@ -344,8 +368,14 @@ def cohort_retention(frame: pd.DataFrame, *, customer: str = CUSTOMER, timestamp
     return matrix
 
 
-def conversion_by_cohort_age(frame: pd.DataFrame, *, customer: str = CUSTOMER, timestamp: str = TIMESTAMP,
-                             outcome: str = TARGET, period: str = "week") -> pd.DataFrame:
+def conversion_by_cohort_age(
+    frame: pd.DataFrame,
+    *,
+    customer: str = CUSTOMER,
+    timestamp: str = TIMESTAMP,
+    outcome: str = TARGET,
+    period: str = "week",
+) -> pd.DataFrame:
     """Conversion (rate of ``outcome``) by periods since the customer's first row, with Wilson CIs.
 
     Returns the table of :func:`.metrics.rate_table` with the level column named
@@ -368,10 +398,17 @@ def conversion_by_cohort_age(frame: pd.DataFrame, *, customer: str = CUSTOMER, t
 
 
 # ----------------------------------------------------------------------- repeat purchases
-def repeat_purchase_curve(frame: pd.DataFrame, *, customer: str = CUSTOMER, timestamp: str = TIMESTAMP,
-                          order: str | None = None, purchased: str | None = "auto", max_purchases: int = 10,
-                          within_days: Sequence[float] | None = None, as_of: pd.Timestamp | None = None
-                          ) -> pd.DataFrame:
+def repeat_purchase_curve(
+    frame: pd.DataFrame,
+    *,
+    customer: str = CUSTOMER,
+    timestamp: str = TIMESTAMP,
+    order: str | None = None,
+    purchased: str | None = "auto",
+    max_purchases: int = 10,
+    within_days: Sequence[float] | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> pd.DataFrame:
     """Share of customers who come back to buy again.
 
     By count (default): for n = 1 .. ``max_purchases``, the customers with at least n purchases,
@@ -432,9 +469,14 @@ def repeat_purchase_curve(frame: pd.DataFrame, *, customer: str = CUSTOMER, time
         at_least = np.array([(counts >= n).sum() for n in ns])
         previous = np.concatenate([[buyers], at_least[:-1]])
         with np.errstate(divide="ignore", invalid="ignore"):
-            return pd.DataFrame({"purchases": ns, "customers": at_least,
-                                 "share": at_least / buyers if buyers else np.nan,
-                                 "share_of_previous": np.where(previous > 0, at_least / np.maximum(previous, 1), np.nan)})
+            return pd.DataFrame(
+                {
+                    "purchases": ns,
+                    "customers": at_least,
+                    "share": at_least / buyers if buyers else np.nan,
+                    "share_of_previous": np.where(previous > 0, at_least / np.maximum(previous, 1), np.nan),
+                }
+            )
     days = np.asarray(list(within_days), dtype=float)
     if days.size == 0 or (days <= 0).any() or np.isnan(days).any():
         raise ValueError(f"{where}: within_days must be positive numbers of days, got {list(within_days)!r}")
@@ -474,8 +516,14 @@ class InterPurchaseTimes:
     summary: dict
 
 
-def inter_purchase_times(frame: pd.DataFrame, *, customer: str = CUSTOMER, timestamp: str = TIMESTAMP,
-                         order: str | None = None, purchased: str | None = "auto") -> InterPurchaseTimes:
+def inter_purchase_times(
+    frame: pd.DataFrame,
+    *,
+    customer: str = CUSTOMER,
+    timestamp: str = TIMESTAMP,
+    order: str | None = None,
+    purchased: str | None = "auto",
+) -> InterPurchaseTimes:
     """Days between consecutive purchases, per customer and in summary.
 
     Parameters
@@ -514,13 +562,15 @@ def inter_purchase_times(frame: pd.DataFrame, *, customer: str = CUSTOMER, times
     gaps = tx[tx.n > 1][["customer", "n", "days"]].rename(columns={"customer": customer, "n": "purchase"})
     gaps = gaps.reset_index(drop=True)
     g = gaps.groupby(customer, sort=True)
-    per_customer = pd.DataFrame({
-        "purchases": g.size() + 1,
-        "gaps": g.size(),
-        "first_gap_days": g["days"].first(),
-        "median_days": g["days"].median(),
-        "mean_days": g["days"].mean(),
-    })
+    per_customer = pd.DataFrame(
+        {
+            "purchases": g.size() + 1,
+            "gaps": g.size(),
+            "first_gap_days": g["days"].first(),
+            "median_days": g["days"].median(),
+            "mean_days": g["days"].mean(),
+        }
+    )
     d = gaps["days"]
     empty = d.empty
     summary = {

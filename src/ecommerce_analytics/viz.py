@@ -70,8 +70,11 @@ def figure_json(fig: go.Figure) -> dict:
 def _warn_once(reason: str) -> None:
     if not _state["warned"]:
         _state["warned"] = True
-        print(f"warning: static PNG export is off ({reason}); figures stay interactive but GitHub will not "
-              "show them. Install Chromium (Debian: apt-get install chromium) to enable it.", file=sys.stderr)
+        print(
+            f"warning: static PNG export is off ({reason}); figures stay interactive but GitHub will not "
+            "show them. Install Chromium (Debian: apt-get install chromium) to enable it.",
+            file=sys.stderr,
+        )
 
 
 def static_export_available() -> bool:
@@ -126,24 +129,46 @@ def show(fig: go.Figure, width: int = WIDTH, height: int = HEIGHT) -> None:
 
 
 # ------------------------------------------------------------------------------ plotting
-def rate_chart(table: pd.DataFrame, *, x: str = "level", title: str, overall: float | None = None,
-               yaxis_title: str = "Conversion rate", highlight: Sequence[bool] | None = None,
-               xaxis_title: str | None = None) -> go.Figure:
+def rate_chart(
+    table: pd.DataFrame,
+    *,
+    x: str = "level",
+    title: str,
+    overall: float | None = None,
+    yaxis_title: str = "Conversion rate",
+    highlight: Sequence[bool] | None = None,
+    xaxis_title: str | None = None,
+) -> go.Figure:
     """Bars of ``rate`` with Wilson error bars (``ci_low``, ``ci_high``); optional reference line."""
     colors = [PALETTE[1] if h else PALETTE[0] for h in highlight] if highlight is not None else PALETTE[0]
-    fig = go.Figure(go.Bar(
-        x=table[x].astype(str), y=table["rate"], marker_color=colors,
-        error_y=dict(type="data", symmetric=False, array=table["ci_high"] - table["rate"],
-                     arrayminus=table["rate"] - table["ci_low"], color="#444"),
-        customdata=np.column_stack([table["n"], table["ci_low"], table["ci_high"]]),
-        hovertemplate="%{x}<br>rate %{y:.1%}<br>95% CI %{customdata[1]:.1%} to %{customdata[2]:.1%}"
-                      "<br>n = %{customdata[0]:,}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=table[x].astype(str),
+            y=table["rate"],
+            marker_color=colors,
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=table["ci_high"] - table["rate"],
+                arrayminus=table["rate"] - table["ci_low"],
+                color="#444",
+            ),
+            customdata=np.column_stack([table["n"], table["ci_low"], table["ci_high"]]),
+            hovertemplate="%{x}<br>rate %{y:.1%}<br>95% CI %{customdata[1]:.1%} to %{customdata[2]:.1%}"
+            "<br>n = %{customdata[0]:,}<extra></extra>",
+        )
+    )
     if overall is not None:
-        fig.add_hline(y=overall, line_dash="dash", line_color="#777", annotation_text="overall",
-                      annotation_position="top left")
-    fig.update_layout(title=title, yaxis_tickformat=".0%", yaxis_title=yaxis_title,
-                      xaxis_title=xaxis_title if xaxis_title is not None else x, showlegend=False)
+        fig.add_hline(
+            y=overall, line_dash="dash", line_color="#777", annotation_text="overall", annotation_position="top left"
+        )
+    fig.update_layout(
+        title=title,
+        yaxis_tickformat=".0%",
+        yaxis_title=yaxis_title,
+        xaxis_title=xaxis_title if xaxis_title is not None else x,
+        showlegend=False,
+    )
     return fig
 
 
@@ -151,41 +176,80 @@ def forest_plot(screen: pd.DataFrame, *, title: str, overall: float) -> go.Figur
     """Every level's rate with its CI, colored by whether it survives the correction."""
     labels = screen["variable"] + ": " + screen["level"].astype(str)
     fig = go.Figure()
-    for flag, name, color in ((False, "not significant after correction", "#9AA5B1"),
-                              (True, "significant after correction", PALETTE[3])):
+    for flag, name, color in (
+        (False, "not significant after correction", "#9AA5B1"),
+        (True, "significant after correction", PALETTE[3]),
+    ):
         part = screen[screen["significant"] == flag]
         if part.empty:
             continue
-        fig.add_trace(go.Scatter(
-            x=part["rate"], y=labels[part.index], mode="markers", name=name, marker=dict(color=color, size=8),
-            error_x=dict(type="data", symmetric=False, array=part["ci_high"] - part["rate"],
-                         arrayminus=part["rate"] - part["ci_low"], color=color),
-            customdata=np.column_stack([part["n"], part["p_adjusted"]]),
-            hovertemplate="%{y}<br>rate %{x:.1%}<br>n = %{customdata[0]:,}<br>adjusted p = %{customdata[1]:.3g}"
-                          "<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=part["rate"],
+                y=labels[part.index],
+                mode="markers",
+                name=name,
+                marker=dict(color=color, size=8),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=part["ci_high"] - part["rate"],
+                    arrayminus=part["rate"] - part["ci_low"],
+                    color=color,
+                ),
+                customdata=np.column_stack([part["n"], part["p_adjusted"]]),
+                hovertemplate="%{y}<br>rate %{x:.1%}<br>n = %{customdata[0]:,}<br>adjusted p = %{customdata[1]:.3g}"
+                "<extra></extra>",
+            )
+        )
     fig.add_vline(x=overall, line_dash="dash", line_color="#777")
-    fig.update_layout(title=title, xaxis_tickformat=".0%", xaxis_title="Conversion rate (95% Wilson CI)",
-                      yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=list(labels),
-                                 tickmode="array", tickvals=list(labels), tickfont=dict(size=11)),
-                      legend=dict(orientation="h", y=-0.12))
+    fig.update_layout(
+        title=title,
+        xaxis_tickformat=".0%",
+        xaxis_title="Conversion rate (95% Wilson CI)",
+        yaxis=dict(
+            autorange="reversed",
+            categoryorder="array",
+            categoryarray=list(labels),
+            tickmode="array",
+            tickvals=list(labels),
+            tickfont=dict(size=11),
+        ),
+        legend=dict(orientation="h", y=-0.12),
+    )
     return fig
 
 
 def funnel_chart(table: pd.DataFrame, *, title: str) -> go.Figure:
     """A funnel of ``stage`` and ``sessions`` with the share of all sessions."""
-    fig = go.Figure(go.Funnel(y=table["stage"], x=table["sessions"], textinfo="value+percent initial",
-                              marker=dict(color=list(PALETTE[: len(table)]))))
+    fig = go.Figure(
+        go.Funnel(
+            y=table["stage"],
+            x=table["sessions"],
+            textinfo="value+percent initial",
+            marker=dict(color=list(PALETTE[: len(table)])),
+        )
+    )
     fig.update_layout(title=title)
     return fig
 
 
 def heatmap(matrix: pd.DataFrame, *, title: str, zmin: float = -1.0, zmax: float = 1.0) -> go.Figure:
     """A labelled heatmap of a square matrix (for correlations)."""
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), zmin=zmin,
-                               zmax=zmax, colorscale="RdBu", reversescale=True,
-                               text=np.round(matrix.to_numpy(), 2), texttemplate="%{text}",
-                               hovertemplate="%{y} x %{x}: %{z:.3f}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            zmin=zmin,
+            zmax=zmax,
+            colorscale="RdBu",
+            reversescale=True,
+            text=np.round(matrix.to_numpy(), 2),
+            texttemplate="%{text}",
+            hovertemplate="%{y} x %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
     fig.update_layout(title=title, yaxis=dict(autorange="reversed"))
     return fig
 

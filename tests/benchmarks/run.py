@@ -23,39 +23,65 @@ OUT = ROOT / ".bench"
 # name: (python code to time, target seconds, target peak GiB or None)
 BENCHMARKS: dict[str, tuple[str, float, float | None]] = {
     "simulate 1,000,000 sessions": (
-        "from ecommerce_analytics.simulate import simulate; simulate(1_000_000, seed=42)", 20.0, None),
+        "from ecommerce_analytics.simulate import simulate; simulate(1_000_000, seed=42)",
+        20.0,
+        None,
+    ),
     "load + validate the Kaggle file (5,000 rows)": (
         "from ecommerce_analytics import paths; from ecommerce_analytics.data import load_sessions; "
-        "import sys; p = paths.SHARED_KAGGLE_CSV; sys.exit(0) if not p.is_file() else load_sessions(p)", 5.0, None),
+        "import sys; p = paths.SHARED_KAGGLE_CSV; sys.exit(0) if not p.is_file() else load_sessions(p)",
+        5.0,
+        None,
+    ),
     "validate 1,000,000 simulated sessions": (
         "from ecommerce_analytics.simulate import simulate; from ecommerce_analytics.data import validate_sessions; "
-        "validate_sessions(simulate(1_000_000, seed=42).sessions)", 60.0, None),
+        "validate_sessions(simulate(1_000_000, seed=42).sessions)",
+        60.0,
+        None,
+    ),
     "cross-validate the 3 models, browse stage, 5,000 sessions": (
         "from ecommerce_analytics import modeling as md; from ecommerce_analytics.simulate import simulate; "
         "f = md.stage_frame(simulate(5000, seed=42).sessions, md.BROWSE); "
         "[md.cross_validate(p, f[md.BROWSE.features], f['purchase_decision']) "
-        "for p in md.make_models(md.BROWSE.numeric, md.BROWSE.categorical).values()]", 60.0, None),
+        "for p in md.make_models(md.BROWSE.numeric, md.BROWSE.categorical).values()]",
+        60.0,
+        None,
+    ),
     "XGBoost (hist) fit, browse stage, 1,000,000 sessions": (
         "from ecommerce_analytics import modeling as md; from ecommerce_analytics.simulate import simulate; "
         "f = md.stage_frame(simulate(1_000_000, seed=42).sessions, md.BROWSE); "
         "md.make_models(md.BROWSE.numeric, md.BROWSE.categorical)['xgboost'].fit(f[md.BROWSE.features], "
-        "f['purchase_decision'])", 120.0, None),
+        "f['purchase_decision'])",
+        120.0,
+        None,
+    ),
     "bootstrap CI, 1,000,000 units per arm x 2,000 resamples": (
         "import numpy as np; from ecommerce_analytics.experiments import bootstrap_mean_difference as b; "
         "r = np.random.default_rng(0); c, t = r.exponential(10, 1_000_000), r.exponential(10.05, 1_000_000); "
         "import time; s = time.perf_counter(); b(c, t, n_resamples=2000); "
-        "print('BENCH_INNER', time.perf_counter() - s)", 2.0, None),
+        "print('BENCH_INNER', time.perf_counter() - s)",
+        2.0,
+        None,
+    ),
     "scipy.stats.bootstrap on the same data (reference, no target)": (
         "import numpy as np; from scipy import stats; "
         "r = np.random.default_rng(0); c, t = r.exponential(10, 1_000_000), r.exponential(10.05, 1_000_000); "
         "stats.bootstrap((t, c), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), n_resamples=2000, "
-        "method='percentile', vectorized=True, batch=10, random_state=0)", 3600.0, None),
+        "method='percentile', vectorized=True, batch=10, random_state=0)",
+        3600.0,
+        None,
+    ),
     "default report (`make report` without set-up)": (
-        "from ecommerce_analytics.cli import main; assert main(['-q', 'report']) == 0", 180.0, None),
+        "from ecommerce_analytics.cli import main; assert main(['-q', 'report']) == 0",
+        180.0,
+        None,
+    ),
     "notebooks 01-02 on 1,000,000 simulated sessions": (
         "from pathlib import Path; from ecommerce_analytics.pipeline import RunConfig, run_report; "
         "run_report(RunConfig('simulated', 1_000_000, 42), ['01', '02'], reports_dir=Path('.bench/reports'))",
-        600.0, 8.0),
+        600.0,
+        8.0,
+    ),
 }
 
 _WRAPPER = """
@@ -70,8 +96,7 @@ print("BENCH_RESULT " + json.dumps({{"seconds": elapsed, "peak_gib": peak}}))
 
 
 def run_one(code: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", _WRAPPER.format(code=code)], capture_output=True, text=True,
-                          cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", _WRAPPER.format(code=code)], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     marked = [line for line in proc.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
@@ -99,15 +124,23 @@ def cli_startup() -> dict:
     bare = _median_seconds([sys.executable, "-c", "pass"])
     top = _median_seconds([cli, "--help"])
     sub = _median_seconds([cli, "report", "--help"])
-    return {"seconds": max(top, sub), "peak_gib": 0.0, "python_c_pass_seconds": bare,
-            "ratio_to_python": max(top, sub) / bare}
+    return {
+        "seconds": max(top, sub),
+        "peak_gib": 0.0,
+        "python_c_pass_seconds": bare,
+        "ratio_to_python": max(top, sub) / bare,
+    }
 
 
 def pytest_tier(*args: str) -> dict:
     """Wall time of a pytest run (the test command's own timing, set-up excluded)."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     seconds = time.perf_counter() - t0
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "no output"
     if proc.returncode != 0:
@@ -127,14 +160,17 @@ def machine() -> dict:
     """What the benchmarks ran on."""
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}
     try:
         pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-        info["memory_gib"] = round(pages * size / 1024 ** 3, 1)
+        info["memory_gib"] = round(pages * size / 1024**3, 1)
     except (ValueError, OSError, AttributeError):
         pass
     try:
@@ -155,8 +191,10 @@ def main(argv: list[str]) -> int:
     every = {**BENCHMARKS, **{k: (fn, target, None) for k, (fn, target) in COMMANDS.items()}}
     chosen = {k: v for k, v in every.items() if not argv or any(w.lower() in k.lower() for w in argv)}
     host = machine()
-    print(f"machine: {host['cpu']}, {host['cores']} cores, {host.get('memory_gib', '?')} GiB, "
-          f"Python {host['python']}, BLAS {host.get('blas', '?')}")
+    print(
+        f"machine: {host['cpu']}, {host['cores']} cores, {host.get('memory_gib', '?')} GiB, "
+        f"Python {host['python']}, BLAS {host.get('blas', '?')}"
+    )
     print(f"{'benchmark':52} {'seconds':>9} {'target':>8} {'peak GiB':>9}  status", flush=True)
     for name, (code, target_s, target_gib) in chosen.items():
         t0 = time.perf_counter()
@@ -170,8 +208,10 @@ def main(argv: list[str]) -> int:
             print(f"{name:52} {'-':>9} {target_s:>8.0f} {'-':>9}  ERROR {r['error']}", flush=True)
         else:
             extra = f" ({r['ratio_to_python']:.1f}x `python -c pass`)" if "ratio_to_python" in r else ""
-            print(f"{name:52} {r['seconds']:>9.2f} {target_s:>8.0f} {r['peak_gib']:>9.2f}  {r['status']}{extra}",
-                  flush=True)
+            print(
+                f"{name:52} {r['seconds']:>9.2f} {target_s:>8.0f} {r['peak_gib']:>9.2f}  {r['status']}{extra}",
+                flush=True,
+            )
     (OUT / "results.json").write_text(json.dumps({"machine": host, "benchmarks": results}, indent=2) + "\n")
     print(f"results: {OUT / 'results.json'}")
     return 1 if failed else 0
