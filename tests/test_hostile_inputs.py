@@ -603,6 +603,23 @@ class _SklearnCall:
         return (dump_svmlight_file, (np.zeros((1, 1)), np.zeros(1), "/tmp/ecommerce_svmlight_marker"))
 
 
+def test_a_model_file_cannot_import_a_module(model_dir, tmp_path):
+    """Naming an unloaded module (here numpy's f2py command line, whose import runs its main) is
+    refused before anything is imported: the subprocess shows the module was never loaded."""
+    import subprocess
+    import sys
+
+    good_card = json.loads((model_dir / "browse_stage.card.json").read_text())
+    path = _with_card(tmp_path, "imports", b"\x80\x02cnumpy.f2py.__main__\nmain\n)R.", good_card)
+    script = (
+        "import sys\nfrom ecommerce_analytics import modeling as md\n"
+        f"try:\n    md.load_model({str(path)!r})\nexcept md.ModelFileError as e:\n    print('refused', e)\n"
+        "print('loaded' if 'numpy.f2py.__main__' in sys.modules else 'not imported')"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "refused" in out and "module not part of a saved model" in out and out.strip().endswith("not imported")
+
+
 def test_model_files_and_cards_that_the_project_did_not_write(model_dir, tmp_path, capsys):
     good_card = json.loads((model_dir / "browse_stage.card.json").read_text())
     # A garbage file with a card of another file: refused before unpickling.
@@ -775,3 +792,46 @@ def test_auc_permutation_test_is_batched_one_sided_and_unchanged(monkeypatch):
     assert full["p_value"] == pytest.approx(1 / 301)  # no shuffle reaches a real signal: (0 + 1) / (B + 1)
     worse = md.auc_permutation_test(y, -p, n_permutations=300, seed=1)
     assert worse["p_value"] > 0.9  # one-sided: a model worse than chance is no evidence
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2025-01-31T04Z", "2025-01-31T04+05", "2025-01-31T0407Z", "20250131T040728Z", "2025-01-31T04:07:28.5-0330"],
+)
+def test_every_iso_form_of_an_offset_follows_the_timestamp_rule(stamp, small_sim):
+    """Short and basic ISO 8601 forms with an offset, among naive values: that row is quarantined
+    with a reason (no 'Mixed timezones' crash); the same form on every row is read on its clock."""
+    frame = small_sim.sessions.head(20).copy()
+    frame["purchase_date"] = frame["purchase_date"].dt.strftime("%Y-%m-%d %H:%M:%S").astype(object)
+    frame.loc[frame.index[3], "purchase_date"] = stamp
+    result = data.validate_sessions(frame)
+    rep = result.report
+    assert rep.rows_in == rep.rows_kept + rep.rows_quarantined == 20 and rep.rows_quarantined == 1
+    assert "purchase_date" in result.quarantine.reason.iloc[0] and "offset" in result.quarantine.reason.iloc[0]
+    everywhere = frame.assign(purchase_date=[stamp] * 20)
+    same = data.validate_sessions(everywhere.drop_duplicates(subset=["user_id", "product_id"]))
+    assert same.report.rows_quarantined == 0 or "duplicate" in " ".join(same.report.quarantine_reasons)
+    assert any("every value carries the offset" in note for note in same.report.notes), same.report.notes
+
+
+def test_zero_with_an_exponent_is_zero(small_sim):
+    frame = small_sim.sessions.head(5).astype({"time_spent": object})
+    frame.loc[frame.index[0], "time_spent"] = "0e20"
+    result = data.validate_sessions(frame)
+    assert result.report.rows_quarantined == 0 and result.sessions.time_spent.iloc[0] == 0
+
+
+def test_a_carriage_return_inside_a_cell_cannot_start_a_formula_row(small_sim, tmp_path):
+    """The escaped CSV outputs quote any cell holding a CR, so a reader that starts a row at a CR
+    (universal newlines, as spreadsheets do) never sees a bare '=...' cell."""
+    frame = small_sim.sessions.head(6).astype({"location": object, "user_id": object, "rating": object})
+    frame.loc[frame.index[0], "location"] = "Paris\r=1+1"
+    frame.loc[frame.index[1], "user_id"] = "u1\r=cmd|' /C calc'!A0"
+    frame.loc[frame.index[2], "rating"] = "q\r=2+2"  # quarantined: its raw text goes to the quarantine CSV
+    path = tmp_path / "cr.csv"
+    frame.to_csv(path, index=False, lineterminator="\r\n")  # CRLF: the input quotes its CRs
+    assert main(["-q", "validate", str(path), "--quarantine-out", str(tmp_path / "q.csv")]) == 0
+    assert b'"q\r=2+2"' in (tmp_path / "q.csv").read_bytes()
+    with open(tmp_path / "q.csv", newline=None) as fh:  # universal newlines: a bare CR ends a row
+        rows = list(csv.reader(fh))
+    assert len(rows) == 2 and not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row[:1])

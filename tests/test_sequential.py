@@ -16,7 +16,7 @@ def test_lan_demets_obrien_fleming_k5_classic_boundaries():
     d = group_sequential_design(5)
     assert np.round(d.boundaries, 3).tolist() == [4.877, 3.357, 2.680, 2.290, 2.031]
     assert d.cumulative_alpha[-1] == pytest.approx(0.05)
-    # the boundaries spend exactly the spending function (checked by an independent recursion call)
+    # the boundaries spend exactly the spending function (the project's recursion)
     np.testing.assert_allclose(
         np.cumsum(crossing_probabilities(d.boundaries, d.information_fractions)),
         spending_function(np.asarray(d.information_fractions), 0.05),
@@ -94,3 +94,31 @@ def test_unequal_looks_and_single_look():
 def test_bad_designs_are_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         group_sequential_design(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"looks": 5},
+        {"looks": 5, "spending": "pocock"},
+        {"information_fractions": [0.2, 0.5, 1.0]},
+        {"information_fractions": [0.3, 0.7, 1.0], "spending": "pocock"},
+    ],
+)
+def test_boundaries_keep_alpha_by_an_independent_integration(kwargs):
+    """Independent of the recursion: the probability that the score process Z_k (corr(Z_i, Z_j) =
+    sqrt(t_i / t_j)) stays inside every boundary, by scipy's multivariate normal integration
+    (Genz), must be 1 - alpha; and each look's cumulative alpha equals the spending function."""
+    from scipy.stats import multivariate_normal
+
+    looks = kwargs.pop("looks", None)
+    d = group_sequential_design(looks, **kwargs) if looks else group_sequential_design(**kwargs)
+    t = np.asarray(d.information_fractions, dtype=float)
+    b = np.asarray(d.boundaries, dtype=float)
+    for k in range(1, len(t) + 1):
+        cov = np.sqrt(np.minimum.outer(t[:k], t[:k]) / np.maximum.outer(t[:k], t[:k]))
+        inside = multivariate_normal(mean=np.zeros(k), cov=cov).cdf(
+            b[:k], lower_limit=-b[:k], rng=np.random.default_rng(0)
+        )
+        assert 1 - inside == pytest.approx(d.cumulative_alpha[k - 1], abs=2e-4), (kwargs, k)
+    assert d.cumulative_alpha[-1] == pytest.approx(0.05, abs=1e-6)

@@ -233,24 +233,40 @@ def check_args(args: argparse.Namespace) -> None:
     elif command == "validate":
         _check_out_file(args.quarantine_out, "--quarantine-out")
         _check_out_file(args.json, "--json")
+        for flag, out in (("--quarantine-out", args.quarantine_out), ("--json", args.json)):
+            _check_not_the_input(out, flag, args.path)
     elif command == "fetch-kaggle":
         _check_out_dir(args.dest, "--dest")
     elif command == "predict":
         _check_model(args.model)
         _check_in_file(args.data, "--data", "a data file")
         _check_out_file(args.out, "--out")
+        _check_not_the_input(args.out, "--out", args.data)
     elif command == "sql":
         if not args.list:
             _check_db_to_read(args.db)
         _check_out_dir(args.out, "--out")
 
 
+def _check_not_the_input(out: str | None, flag: str, source: str) -> None:
+    """An output may not overwrite the file being read."""
+    if out and Path(out).exists() and Path(source).exists() and Path(out).resolve() == Path(source).resolve():
+        raise UsageError(f"{flag} {out}: is the input file; writing it would destroy the data")
+
+
 def _write_csv(frame, path: str | Path, raw: bool, **kwargs) -> None:
     """Write a CSV output; text cells that a spreadsheet would run as a formula are escaped
-    (a leading single quote) unless ``raw``."""
+    (a leading single quote) unless ``raw``.
+
+    Escaped outputs end their lines with CRLF (RFC 4180): the csv writer then quotes every cell
+    that holds a carriage return, so a CR inside a cell can never start a new row whose first
+    cell is an unescaped formula (with LF endings, a lone CR is written unquoted)."""
     from .data import escape_formulas
 
-    (frame if raw else escape_formulas(frame)).to_csv(path, index=False, lineterminator="\n", **kwargs)
+    if raw:
+        frame.to_csv(path, index=False, lineterminator="\n", **kwargs)
+    else:
+        escape_formulas(frame).to_csv(path, index=False, lineterminator="\r\n", **kwargs)
 
 
 def _print_frame(name: str, frame, question: str | None = None) -> None:
@@ -548,7 +564,9 @@ def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Base
     """(input errors -> exit 2, run failures -> exit 1), from the modules a command has loaded.
 
     Only modules already imported are asked, so an error path never loads a heavy module."""
-    usage: list[type[BaseException]] = [FileNotFoundError]
+    # OSError: a path the command cannot read or write (permission denied, a directory where a file
+    # was meant, ...): the message names the path.
+    usage: list[type[BaseException]] = [OSError]
     failure: list[type[BaseException]] = []
     for module, names, into in (
         ("data", ("DataContractError", "KaggleFetchError"), usage),

@@ -423,7 +423,9 @@ _SCALAR_KINDS = frozenset(
 _INT_TEXT = re.compile(r"[+-]?\d+")
 #: A trailing time-zone designator of an ISO 8601 date-time: ``Z``, ``+05:00``, ``+0500``, ``-03``.
 _OFFSET = re.compile(r"(?<=\d)\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$")
-_OFFSET_AFTER_TIME = r"[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$"
+#: The same designator after a time of day in any ISO 8601 form: ``T10:00Z``, ``T10Z``, ``T1000+05``,
+#: ``T100000.5-03:30`` (extended or basic format, with or without minutes and seconds).
+_OFFSET_AFTER_TIME = r"[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$"
 _EARLIEST = pd.Timestamp(EARLIEST_TIMESTAMP)
 _LATEST = pd.Timestamp(LATEST_TIMESTAMP)
 
@@ -543,6 +545,8 @@ def _exact_whole(value: object) -> tuple[int | None, str | None]:
         return None, "not a number"
     if not number.is_finite():
         return None, "not finite"
+    if number.is_zero():  # 0e20 is 0 (its exponent says nothing about its size)
+        return 0, None
     if number.adjusted() > 19:
         return (None, "range") if number == number.to_integral_value() else (None, "not a whole number")
     if number != number.to_integral_value():
@@ -742,7 +746,7 @@ def _parse_timestamps(
             distinct = sorted(set(canonical))
             bare = as_text.copy()
             bare[has_offset] = as_text[has_offset].str.replace(_OFFSET.pattern, "", regex=True)
-            parsed = pd.to_datetime(bare, errors="coerce", format="ISO8601")
+            parsed = _to_naive_datetimes(bare, reasons, name)
             naive_values = int(((~null) & ~has_offset & parsed.notna().to_numpy()).sum())
             if naive_values == 0 and len(distinct) == 1:
                 report.notes.append(
@@ -773,6 +777,29 @@ def _parse_timestamps(
         reasons, outside, f"{name}: outside the plausible window ({EARLIEST_TIMESTAMP[:10]} to {LATEST_TIMESTAMP[:10]})"
     )
     return parsed
+
+
+def _to_naive_datetimes(text: pd.Series, reasons: np.ndarray, name: str) -> pd.Series:
+    """ISO 8601 texts whose recognised offsets were removed, parsed to naive date-times. A value
+    that still carries a time zone (a form the offset pattern does not know) is quarantined with
+    a reason instead of failing the whole file."""
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        if getattr(parsed.dt, "tz", None) is None:
+            return parsed
+    except (ValueError, TypeError):
+        pass
+    values, zoned = [], np.zeros(len(text), dtype=bool)
+    for i, v in enumerate(text.to_numpy(dtype=object)):
+        try:
+            ts = pd.Timestamp(v) if isinstance(v, str) else pd.NaT
+        except (ValueError, TypeError):
+            ts = pd.NaT
+        if ts is not pd.NaT and ts.tzinfo is not None:
+            zoned[i], ts = True, pd.NaT
+        values.append(ts)
+    _flag_into(reasons, zoned, f"{name}: a time-zone designator the reader cannot interpret")
+    return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").to_numpy(), index=text.index)
 
 
 def _validate_column(

@@ -263,7 +263,11 @@ def run_query(db: sqlite3.Connection | str | os.PathLike, name: str | int | Quer
             raise QueryError(
                 f"{query.name}: not allowed on a read-only query connection (statements may only read)"
             ) from None
-        raise
+        # A damaged file, or a database without the project's tables: one line, not a traceback.
+        where = f"{db}: " if not isinstance(db, sqlite3.Connection) else ""
+        text = str(exc)
+        detail = (text.rsplit("': ", 1)[-1] if "': " in text else text).strip() or type(exc).__name__  # no SQL text
+        raise QueryError(f"{where}{query.name} failed: {' '.join(detail.split())}") from None
     finally:
         if owned:
             conn.close()

@@ -22,7 +22,7 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestIndPower
-from statsmodels.stats.proportion import power_proportions_2indep, proportion_effectsize, test_proportions_2indep
+from statsmodels.stats.proportion import power_proportions_2indep, proportion_effectsize
 
 __all__ = [
     "EffectResult",
@@ -110,6 +110,16 @@ def _check_design(alpha: float, power: float | None = None, ratio: float = 1.0, 
         raise ValueError(f"alternative must be one of {_ALTERNATIVES}, got {alternative!r}")
 
 
+def _check_direction(mde: float, alternative: str) -> None:
+    """A one-sided plan tests one direction: the planned change must point that way."""
+    if (alternative == "larger" and mde < 0) or (alternative == "smaller" and mde > 0):
+        raise ValueError(
+            f"alternative={alternative!r} tests for {'an increase' if alternative == 'larger' else 'a decrease'} "
+            f"but mde is {mde:+g}; use alternative={'smaller' if alternative == 'larger' else 'larger'!r} "
+            "or 'two-sided'"
+        )
+
+
 def _check_rates(p_control: float, mde: float) -> float:
     p_t = p_control + mde
     if not (0 < p_control < 1 and 0 < p_t < 1) or mde == 0:
@@ -156,6 +166,7 @@ def power_proportions(
     R ``stats::power.prop.test``.
     """
     _check_design(alpha, None, ratio, alternative)
+    _check_direction(mde, alternative)
     p_t = _check_rates(p_control, mde)
     if test == "pooled":
         return _power_pooled(p_control, mde, n_control, alpha, ratio, alternative)
@@ -189,6 +200,7 @@ def sample_size_proportions(
     Clinical Research*, 4.2 (the unpooled version).
     """
     _check_design(alpha, power, ratio, alternative)
+    _check_direction(mde, alternative)
     _check_rates(p_control, mde)
     f = lambda n: (
         power_proportions(p_control, mde, n, alpha=alpha, ratio=ratio, alternative=alternative, test=test) - power
@@ -249,6 +261,7 @@ def sample_size_means(
     Cohen (1988), *Statistical Power Analysis for the Behavioral Sciences*, 2nd ed., ch. 2.
     """
     _check_design(alpha, power, ratio, alternative)
+    _check_direction(mde, alternative)
     d = _t_effect_size(sd, mde, ratio, sd_treatment)
     n1 = TTestIndPower().solve_power(
         effect_size=d,
@@ -442,8 +455,9 @@ def two_proportions(
     difference it is the classic pooled z, so ``p_value`` equals the pooled two-sided z-test
     (:func:`statsmodels.stats.proportion.proportions_ztest`). The interval for the difference is
     the set of differences this score test does not reject (Mee 1984; Miettinen & Nurminen 1985
-    without their n/(n-1) factor; statsmodels' ``confint_proportions_2indep(method="score",
-    correction=False)``), and the interval for the relative lift ``p_t / p_c - 1`` inverts the
+    without their n/(n-1) factor; with equal arms it agrees with statsmodels'
+    ``confint_proportions_2indep(method="score", correction=False)``, whose restricted MLE is wrong
+    for unequal arms in statsmodels 0.15, issue #10269), and the interval for the relative lift ``p_t / p_c - 1`` inverts the
     same test on the ratio scale (asymmetric, as on the log scale). Hence ``p_value < 1 -
     confidence`` exactly when 0 lies outside the difference interval (and outside the lift's).
 
@@ -889,7 +903,8 @@ def non_inferiority(
     ``inconclusive`` otherwise.
 
     For a :func:`two_proportions` result the one-sided p-value is the score test of the shifted
-    null (:func:`statsmodels.stats.proportion.test_proportions_2indep` with ``value=-margin``,
+    null (the score test at the margin, as in
+    :func:`statsmodels.stats.proportion.test_proportions_2indep` with ``value=-margin``,
     ``method="score"``, ``correction=False``), the same statistic the interval inverts; for
     results with a symmetric normal interval (delta method, Welch) it is the normal test
     with the interval's standard error.
@@ -923,18 +938,12 @@ def non_inferiority(
     sign = 1 if higher_is_better else -1
     x = result.extra
     if "x_control" in x and "x_treatment" in x:
-        p = float(
-            test_proportions_2indep(
-                x["x_treatment"],
-                result.n_treatment,
-                x["x_control"],
-                result.n_control,
-                value=-sign * m,
-                method="score",
-                correction=False,
-                alternative="larger" if higher_is_better else "smaller",
-            ).pvalue
-        )
+        # The score statistic at the margin (restricted MLE in closed form), the same statistic the
+        # interval inverts, so ``passed == (p < level / 2)`` always. (statsmodels 0.15's
+        # test_proportions_2indep(value != 0) has a wrong restricted MLE for unequal arms,
+        # statsmodels issue #10269.)
+        z = float(_score_z_diff(x["x_treatment"], result.n_treatment, x["x_control"], result.n_control, -sign * m))
+        p = float(stats.norm.sf(z) if higher_is_better else stats.norm.cdf(z))
     else:
         se = x.get("se") or (result.ci_high - result.ci_low) / (2 * _Z(1 - level / 2))
         p = float(stats.norm.sf(sign * (result.estimate + sign * m) / se)) if se > 0 else 0.0

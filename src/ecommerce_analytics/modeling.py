@@ -23,6 +23,7 @@ import json
 import os
 import pickle
 import platform
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -819,6 +820,11 @@ class _RestrictedUnpickler(NumpyUnpickler):
     def find_class(self, module: str, name: str):
         if not isinstance(module, str) or not isinstance(name, str) or "." in name:
             raise pickle.UnpicklingError(f"refused global {module}.{name}")
+        # Nothing is imported on the file's say: importing a module runs its code (e.g. a package's
+        # ``__main__``). Names resolve only in modules this process has already loaded; the
+        # package imports every module a saved pipeline is made of.
+        if module not in sys.modules:
+            raise pickle.UnpicklingError(f"refused global {module}.{name} (module not part of a saved model)")
         if (module, name) in _ALLOWED_GLOBALS or module.split(".", 1)[0] in ("numpy", "sklearn", "xgboost"):
             obj = super().find_class(module, name)
             if _allowed_global(module, name, obj):
