@@ -7,6 +7,7 @@ skips every test that uses them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import pytest
 
 from ecommerce_analytics import paths
 from ecommerce_analytics.data import load_sessions
-from ecommerce_analytics.pipeline import RunConfig, run_report
+from ecommerce_analytics.pipeline import run_report
+from ecommerce_analytics.run import Run
 from ecommerce_analytics.simulate import simulate
 
 sys.path.insert(0, str(Path(__file__).parent))  # for tests/sql_reference.py
@@ -50,7 +52,7 @@ def large_sim():
 
 
 #: A small non-default run: parameters are injected, outputs go to temporary folders.
-SMALL = RunConfig("simulated", 1500, 3)
+SMALL = Run("simulated", 1500, 3)
 
 #: Another floating-point reduction order than this machine's default: a different OpenBLAS
 #: kernel (Haswell's AVX2 code instead of, e.g., SkylakeX's AVX-512) and one BLAS thread instead
@@ -59,24 +61,25 @@ SMALL = RunConfig("simulated", 1500, 3)
 OTHER_FLOATING_POINT_ORDER = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
+def _in_temporary_folders(run: Run, tmp_path_factory) -> Run:
+    """The run with its reports and models in fresh temporary folders."""
+    return dataclasses.replace(
+        run, reports_root=tmp_path_factory.mktemp("reports"), models_root=tmp_path_factory.mktemp("models")
+    )
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory):
     """All notebooks on 1,500 simulated sessions (seed 3), and the committed notebooks' bytes before."""
     before = {p: p.read_bytes() for p in sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))}
-    result = run_report(
-        SMALL, reports_dir=tmp_path_factory.mktemp("reports"), models_dir=tmp_path_factory.mktemp("models")
-    )
+    result = run_report(_in_temporary_folders(SMALL, tmp_path_factory))
     return result, before
 
 
 @pytest.fixture(scope="session")
 def kaggle_run(tmp_path_factory, kaggle_csv):
     """All notebooks on the Kaggle file."""
-    return run_report(
-        RunConfig(str(kaggle_csv)),
-        reports_dir=tmp_path_factory.mktemp("reports"),
-        models_dir=tmp_path_factory.mktemp("models"),
-    )
+    return run_report(_in_temporary_folders(Run(str(kaggle_csv)), tmp_path_factory))
 
 
 @pytest.fixture(scope="session")
@@ -84,9 +87,7 @@ def default_run(tmp_path_factory):
     """The default run, executed once per test session under another floating-point reduction
     order, into temporary folders (the committed notebooks are not touched)."""
     return run_report(
-        RunConfig(),
-        reports_dir=tmp_path_factory.mktemp("reports"),
-        models_dir=tmp_path_factory.mktemp("models"),
+        _in_temporary_folders(Run(), tmp_path_factory),
         in_place=False,
         kernel_env=OTHER_FLOATING_POINT_ORDER,
     )

@@ -3,6 +3,7 @@ failure handling, and the committed notebooks."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -23,13 +24,13 @@ from ecommerce_analytics.pipeline import (
     PLOTLY_MIME,
     STAGING_PREFIX,
     NotebookError,
-    RunConfig,
     notebook_differences,
     notebook_paths,
     remove_stale_staging,
     run_report,
 )
 from ecommerce_analytics.reporting import RESULTS_SCHEMA_VERSION
+from ecommerce_analytics.run import Run
 from ecommerce_analytics.simulate import simulate
 
 NOTEBOOKS = notebook_paths()
@@ -222,7 +223,7 @@ def test_a_failing_cell_names_the_notebook_and_leaves_nothing_behind(tmp_path):
     reports = tmp_path / "reports"
     staging_before = set(Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}{os.getpid()}-*"))
     with pytest.raises(NotebookError) as info:
-        run_report(RunConfig("simulated", 10, 1), notebooks_dir=folder, reports_dir=reports, models_dir=tmp_path / "m")
+        run_report(Run("simulated", 10, 1, reports_root=reports, models_root=tmp_path / "m"), notebooks_dir=folder)
     message = str(info.value)
     assert message == "01_broken.ipynb: code cell 3 (x = 1) failed: ZeroDivisionError: division by zero"
     assert not any(reports.rglob("*.html")) and not any(reports.rglob("*.json"))
@@ -232,7 +233,7 @@ def test_a_failing_cell_names_the_notebook_and_leaves_nothing_behind(tmp_path):
 @SLOW
 def test_rerunning_gives_byte_identical_notebooks(small_run, tmp_path):
     """Same machine, same run: the same bytes, PNGs included."""
-    again = run_report(SMALL, ["01"], reports_dir=tmp_path / "r", models_dir=tmp_path / "m")
+    again = run_report(dataclasses.replace(SMALL, reports_root=tmp_path / "r", models_root=tmp_path / "m"), ["01"])
     first = small_run[0]
     assert again.notebooks[0].read_bytes() == first.notebooks[0].read_bytes()
     assert again.results[0].read_bytes() == first.results[0].read_bytes()

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ecommerce_analytics import precision, reporting, viz
 from ecommerce_analytics.config import SIGNIFICANT_DIGITS
+from ecommerce_analytics.run import Run
 
 finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
 
@@ -60,17 +61,13 @@ def test_figure_arrays_are_decoded_rounded_and_integers_kept():
     assert trace["x"] == raw["data"][0]["x"]  # integer arrays are exact: left as they are
 
 
-def test_results_are_written_at_the_stated_precision(tmp_path, monkeypatch):
-    monkeypatch.setenv(reporting.RESULTS_DIR_ENV, str(tmp_path))
-    path = reporting.save_results(
-        "01_x", {"brier": 0.1496310215385516, "nan": float("nan"), "n": 3}, source="simulated", n_sessions=100, seed=1
-    )
+def test_results_are_written_at_the_stated_precision(tmp_path):
+    run = Run("simulated", 100, 1, reports_root=tmp_path)
+    path = reporting.save_results("01_x", {"brier": 0.1496310215385516, "nan": float("nan"), "n": 3}, run)
     text = path.read_text()
     assert '"brier": 0.14963102' in text and '"nan": null' in text and text.endswith("}\n")
     # Two machines whose sums differ in the last bits write the same bytes.
-    again = reporting.save_results(
-        "01_x", {"brier": 0.1496310215385518, "nan": float("nan"), "n": 3}, source="simulated", n_sessions=100, seed=1
-    )
+    again = reporting.save_results("01_x", {"brier": 0.1496310215385518, "nan": float("nan"), "n": 3}, run)
     assert again.read_text() == text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -10,6 +11,7 @@ import plotly.graph_objects as go
 import pytest
 
 from ecommerce_analytics import reporting, viz
+from ecommerce_analytics.run import Run
 from ecommerce_analytics.simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
 
 
@@ -22,11 +24,11 @@ from ecommerce_analytics.simulate import DEFAULT_N_SESSIONS, DEFAULT_SEED
     ],
 )
 def test_run_name(args, expected):
-    assert reporting.run_name(*args) == expected
+    assert Run(*args).name == expected
 
 
-def test_save_results_writes_a_deterministic_envelope(tmp_path, monkeypatch):
-    monkeypatch.setenv(reporting.RESULTS_DIR_ENV, str(tmp_path))
+def test_save_results_writes_a_deterministic_envelope(tmp_path):
+    run = Run("simulated", 10, 1, staging=tmp_path)
     results = {
         "rate": np.float64(0.25),
         "n": np.int64(7),
@@ -35,10 +37,10 @@ def test_save_results_writes_a_deterministic_envelope(tmp_path, monkeypatch):
         "table": pd.DataFrame({"a": [1, 2], "b": [0.5, np.nan]}),
         "when": pd.Timestamp("2025-01-06"),
     }
-    path = reporting.save_results("99_test", results, source="simulated", n_sessions=10, seed=1)
+    path = reporting.save_results("99_test", results, run)
     first = path.read_bytes()
-    reporting.save_results("99_test", results, source="simulated", n_sessions=10, seed=1)
-    assert path.read_bytes() == first and path.name == "99_test.json"
+    reporting.save_results("99_test", results, run)
+    assert path.read_bytes() == first and path == tmp_path / "results" / "99_test.json"
     doc = json.loads(first)
     assert doc["run"] == {"name": "simulated-n10-seed1", "source": "simulated", "n_sessions": 10, "seed": 1}
     assert doc["results"] == {
@@ -49,17 +51,39 @@ def test_save_results_writes_a_deterministic_envelope(tmp_path, monkeypatch):
         "when": "2025-01-06T00:00:00",
         "table": [{"a": 1, "b": 0.5}, {"a": 2, "b": None}],
     }
-    file_doc = json.loads(reporting.save_results("98_file", {}, source="/x/y.csv", n_sessions=10, seed=1).read_text())
+    file_doc = json.loads(reporting.save_results("98_file", {}, Run("/x/y.csv", staging=tmp_path)).read_text())
     assert file_doc["run"] == {"name": "file-y", "source": "y.csv", "n_sessions": None, "seed": None}
 
 
-def test_load_results_reads_what_was_saved_or_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(reporting.paths, "REPORTS_DIR", tmp_path)
+def test_load_results_reads_what_was_saved_or_says_what_to_do(tmp_path):
+    run = Run(reports_root=tmp_path)
     with pytest.raises(FileNotFoundError, match="run `make report`"):
-        reporting.load_results("01_x")
-    monkeypatch.setenv(reporting.RESULTS_DIR_ENV, str(tmp_path / "default" / "results"))
-    reporting.save_results("01_x", {"v": 1}, source="simulated", n_sessions=DEFAULT_N_SESSIONS, seed=DEFAULT_SEED)
-    assert reporting.load_results("01_x")["results"] == {"v": 1}
+        reporting.load_results("01_x", run)
+    reporting.save_results("01_x", {"v": 1}, run)
+    assert (tmp_path / "default" / "results" / "01_x.json").is_file()
+    assert reporting.load_results("01_x", run)["results"] == {"v": 1}
+
+
+def test_typed_results_refuse_another_version_and_unknown_fields(tmp_path):
+    @dataclasses.dataclass
+    class Old(reporting.NotebookResults):
+        NOTEBOOK = "99_typed"
+        VERSION = 1
+        rate: float
+
+    @dataclasses.dataclass
+    class New(reporting.NotebookResults):
+        NOTEBOOK = "99_typed"
+        VERSION = 2
+        rate: float
+
+    run = Run(reports_root=tmp_path)
+    Old(rate=0.5).save(run)
+    assert Old.load(run) == Old(rate=0.5)
+    with pytest.raises(reporting.ResultsVersionError, match="results version 1, this code reads version 2"):
+        New.load(run)
+    with pytest.raises(ValueError, match=r"missing fields \['rate'\], unknown fields \['other'\]"):
+        Old.from_dict({"other": 1})
 
 
 @pytest.mark.parametrize(
@@ -81,14 +105,13 @@ def test_ci_text():
     assert reporting.ci(0.1, 0.2) == "95% CI 10.0% to 20.0%"
 
 
-def test_without_a_browser_export_warns_once_and_returns_no_png(monkeypatch, capsys):
+def test_without_a_browser_export_warns_once_and_returns_no_png(monkeypatch, caplog):
     monkeypatch.setitem(viz._state, "available", False)
     monkeypatch.setitem(viz._state, "warned", False)
-    monkeypatch.delenv(viz.STATIC_EXPORT_ENV, raising=False)
     fig = go.Figure(go.Bar(x=["a"], y=[1]))
     assert viz.to_png(fig) is None and viz.to_png(fig) is None
-    err = capsys.readouterr().err
-    assert err.count("warning: static PNG export is off") == 1
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "ecommerce_analytics.viz"]
+    assert len(warnings) == 1 and warnings[0].getMessage().startswith("static PNG export is off")
 
 
 def test_figure_json_is_deterministic_and_plain():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -409,18 +410,20 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .database import run_all
-    from .pipeline import RunConfig, run_report
+    from .pipeline import run_report
     from .recommendations import write_docs
+    from .run import Run
     from .sources import ensure_database, prepare_source
 
     progress = Progress(args.quiet)
+    run = Run(str(args.source), args.n_sessions, args.seed)
     progress(f"source: {args.source}")
     # The data are simulated (or read) once and the database built once: the notebooks read both.
     data = prepare_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
     rep = data.loaded.report
     progress(f"validated: {rep.rows_in:,} rows in, {rep.rows_kept:,} kept, {rep.rows_quarantined:,} quarantined")
     sim = data.simulation
-    db_path = Path(args.db) if args.db else paths.database_path(run_name(args.source, args.n_sessions, args.seed))
+    db_path = Path(args.db) if args.db else run.database
     ensure_database(data, db_path, progress=progress)
     progress(f"database: {db_path}")
     results = run_all(db_path, progress=progress)
@@ -440,13 +443,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"({t.experiment['relative_lift']:+.1%} relative); price elasticity {t.price_elasticity:.2f}"
         )
     if not args.no_notebooks:
-        config = RunConfig(str(args.source), args.n_sessions, args.seed)
-        run = run_report(config, notebooks=args.notebooks, progress=progress)
-        print(f"\nNotebooks ({config.name} run):")
-        for nb_path, html, (stem, secs) in zip(run.notebooks, run.html, run.seconds.items(), strict=True):
+        done = run_report(run, notebooks=args.notebooks, progress=progress)
+        print(f"\nNotebooks ({run.name} run):")
+        for nb_path, html, (stem, secs) in zip(done.notebooks, done.html, done.seconds.items(), strict=True):
             print(f"  {stem}: {secs:.1f} s -> {_rel(nb_path)} | {_rel(html)}")
-        print(f"Results JSON: {_rel(run.report_dir / 'results')}")
-        if config.is_default and not args.notebooks:
+        print(f"Results JSON: {_rel(run.results_dir)}")
+        if run.is_default and not args.notebooks:
             stale = write_docs()
             print(
                 "Generated documents updated: " + ", ".join(stale) if stale else "Generated documents are up to date."
@@ -579,12 +581,24 @@ def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Base
     return tuple(usage), tuple(failure)
 
 
+def _log_warnings_to_stderr() -> None:
+    """The package's warnings (``logging``) reach the terminal as ``warning: ...`` lines."""
+    logger = logging.getLogger("ecommerce_analytics")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a one-line argparse error (exit 2)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    _log_warnings_to_stderr()
     try:
         check_args(args)  # every argument, before any work
     except UsageError as exc:

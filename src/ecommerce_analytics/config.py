@@ -17,10 +17,6 @@ __all__ = [
     "DEFAULT_RUN",
     "SIGNIFICANT_DIGITS",
     "run_name",
-    "RESULTS_DIR_ENV",
-    "RUN_RESULTS_ENV",
-    "MODELS_DIR_ENV",
-    "STATIC_EXPORT_ENV",
 ]
 
 #: The source name of the project's simulator (anything else is a file path).
@@ -32,17 +28,6 @@ DEFAULT_SEED = 42
 #: this many significant digits, so that the last bits of a floating-point reduction (which vary
 #: with the CPU, the BLAS kernel and the thread count) never reach a committed file.
 SIGNIFICANT_DIGITS = 8
-# How the pipeline tells the notebook kernels it starts where to write (one place for the names;
-# the kernels are separate processes, so these are environment variables of the kernels only).
-#: Staging folder for a notebook's results JSON.
-RESULTS_DIR_ENV = "ECOMMERCE_ANALYTICS_RESULTS_DIR"
-#: The run's finished results (what notebook 05 reads).
-RUN_RESULTS_ENV = "ECOMMERCE_ANALYTICS_RUN_RESULTS"
-#: Staging folder for saved models.
-MODELS_DIR_ENV = "ECOMMERCE_ANALYTICS_MODELS_DIR"
-#: "0" turns static PNG export off (set when no Chromium was found).
-STATIC_EXPORT_ENV = "ECOMMERCE_ANALYTICS_STATIC_EXPORT"
-
 #: The name of the committed run (the simulator at its defaults).
 DEFAULT_RUN = "default"
 

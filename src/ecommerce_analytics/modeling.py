@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import pickle
 import platform
 import sys
@@ -46,8 +45,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
-from . import __version__, paths, precision
-from .config import MODELS_DIR_ENV
+from . import __version__, precision
 from .metrics import Estimate, proportion
 from .schema import TARGET
 
@@ -81,8 +79,6 @@ __all__ = [
     "check_features",
     "score_sessions",
     "model_path",
-    "published_model_path",
-    "MODELS_DIR_ENV",
     "MODEL_FORMAT",
     "ModelFileError",
     "read_model_card",
@@ -736,22 +732,12 @@ def gain_curve(y: np.ndarray, p: np.ndarray, points: int = 20) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- persistence
-# The pipeline points notebooks at a staging folder for models through config.MODELS_DIR_ENV.
 
 
-def published_model_path(stage: str, run: str = "default") -> Path:
-    """Where a run's model of a stage ends up: ``models/<stage>_stage.joblib`` for the default
-    run, ``models/<run>/<stage>_stage.joblib`` otherwise (git-ignored)."""
-    folder = paths.MODELS_DIR if run == "default" else paths.MODELS_DIR / run
-    return folder / f"{stage}_stage.joblib"
-
-
-def model_path(stage: str, run: str = "default") -> Path:
-    """Where a notebook writes the model now: the pipeline's staging folder while the pipeline
-    runs (it moves the file to :func:`published_model_path` when the notebook succeeds),
-    otherwise the published location."""
-    override = os.environ.get(MODELS_DIR_ENV)
-    return Path(override) / f"{stage}_stage.joblib" if override else published_model_path(stage, run)
+def model_path(stage: str, folder: Path) -> Path:
+    """The file of a stage's model in a folder (a run's ``Run.models_out`` while it writes,
+    ``Run.models_dir`` once published): ``<folder>/<stage>_stage.joblib``."""
+    return Path(folder) / f"{stage}_stage.joblib"
 
 
 class ModelMismatchError(ValueError):

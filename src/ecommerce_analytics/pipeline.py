@@ -6,19 +6,23 @@ in place, with their outputs, for GitHub; its HTML reports and results JSON go t
 ``visualizations/reports/<run>/`` (git-ignored) and never touches ``notebooks/``.
 
 Parameters reach a notebook papermill-style: the cell tagged ``parameters`` holds the defaults,
-and for a non-default run a cell tagged ``injected-parameters`` is inserted after it.
-Each notebook's outputs are produced in a staging folder and moved into place only when the
-whole notebook has run, so a failure leaves no half-written report.
+and for a non-default run a cell tagged ``injected-parameters`` is inserted after it. The run's
+output folders reach it the same way, as the ``OUTPUT_DIRS`` parameter in a cell tagged
+``injected-outputs`` that is removed again before the executed notebook is written (its paths
+are temporary and machine-specific). Each notebook's outputs are produced in a staging folder
+and moved into place only when the whole notebook has run, so a failure leaves no half-written
+report. Nothing reaches a kernel through environment variables except what the caller passes
+as ``kernel_env`` (e.g. BLAS settings).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -33,20 +37,11 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
 from . import paths, precision
-from .config import (
-    DEFAULT_N_SESSIONS,
-    DEFAULT_SEED,
-    MODELS_DIR_ENV,
-    RESULTS_DIR_ENV,
-    RUN_RESULTS_ENV,
-    SIGNIFICANT_DIGITS,
-    SIMULATED,
-    STATIC_EXPORT_ENV,
-    run_name,
-)
+from .config import SIGNIFICANT_DIGITS
+from .run import Run
 
 __all__ = [
-    "RunConfig",
+    "Run",
     "NotebookError",
     "ReportInterrupted",
     "RunResult",
@@ -58,41 +53,24 @@ __all__ = [
     "notebook_differences",
 ]
 
+logger = logging.getLogger(__name__)
+
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _EXTERNAL_SCRIPT = re.compile(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*')
 CELL_TIMEOUT = 1800
+#: Tag of the injected cell that carries a run's output folders (removed before writing).
+OUTPUTS_TAG = "injected-outputs"
 
 
 class NotebookError(RuntimeError):
     """A notebook failed; the message names the notebook and the cell."""
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """Parameters of a run (the values of a notebook's ``parameters`` cell)."""
-
-    source: str = "simulated"
-    n_sessions: int = DEFAULT_N_SESSIONS
-    seed: int = DEFAULT_SEED
-
-    @property
-    def name(self) -> str:
-        return run_name(self.source, self.n_sessions, self.seed)
-
-    @property
-    def is_default(self) -> bool:
-        return self.name == "default"
-
-    def parameters_source(self) -> str:
-        source = self.source if self.source == "simulated" else str(Path(self.source).resolve())
-        return f"SOURCE = {source!r}\nN_SESSIONS = {self.n_sessions!r}\nSEED = {self.seed!r}\n"
-
-
 @dataclass
 class RunResult:
     """Where a run put its outputs, and how long each notebook took."""
 
-    config: RunConfig
+    run: Run
     report_dir: Path
     notebooks: list[Path] = field(default_factory=list)
     html: list[Path] = field(default_factory=list)
@@ -117,23 +95,44 @@ def notebook_paths(selection: Sequence[str] | None = None, folder: Path = paths.
     return chosen
 
 
-def _inject_parameters(nb: nbformat.NotebookNode, config: RunConfig) -> None:
+def _insert_after_parameters(nb: nbformat.NotebookNode, tag: str, source: str) -> None:
     index = next((i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if index is None:
         raise NotebookError("the notebook has no cell tagged 'parameters'")
-    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
-    cell = nbformat.v4.new_code_cell(
-        source="# Parameters injected by the pipeline\n" + config.parameters_source(),
-        metadata={"tags": ["injected-parameters"]},
-    )
-    cell.id = "injected-parameters"
+    nb.cells = [c for c in nb.cells if tag not in c.get("metadata", {}).get("tags", [])]
+    cell = nbformat.v4.new_code_cell(source=source, metadata={"tags": [tag]})
+    cell.id = tag
     nb.cells.insert(index + 1, cell)
+
+
+def _inject_parameters(nb: nbformat.NotebookNode, run: Run, staging: Path | None) -> None:
+    """Insert the run's parameters (non-default runs) and its output folders (always)."""
+    if staging is not None:
+        _insert_after_parameters(nb, OUTPUTS_TAG, f"OUTPUT_DIRS = {run.output_dirs(staging)!r}\n")
+    if not run.is_default:
+        _insert_after_parameters(
+            nb, "injected-parameters", "# Parameters injected by the pipeline\n" + run.parameters_source()
+        )
+
+
+def _remove_output_dirs(nb: nbformat.NotebookNode) -> None:
+    """Drop the ``injected-outputs`` cell and renumber the execution counts as if it never ran."""
+    nb.cells = [c for c in nb.cells if OUTPUTS_TAG not in c.get("metadata", {}).get("tags", [])]
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.get("execution_count") is None:
+            continue
+        count += 1
+        cell.execution_count = count
+        for output in cell.get("outputs", []):
+            if "execution_count" in output:
+                output["execution_count"] = count
 
 
 def _failing_cell(nb: nbformat.NotebookNode) -> tuple[int, str]:
     code_index = 0
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or OUTPUTS_TAG in cell.get("metadata", {}).get("tags", []):
             continue
         code_index += 1
         for out in cell.get("outputs", []):
@@ -205,12 +204,20 @@ def _execute_interruptibly(client: NotebookClient, km, name: str, **kernel_optio
 
 
 def execute_notebook(
-    path: Path, config: RunConfig, *, cwd: Path | None = None, timeout: int = CELL_TIMEOUT, staging: Path | None = None
+    path: Path,
+    run: Run,
+    *,
+    cwd: Path | None = None,
+    timeout: int = CELL_TIMEOUT,
+    staging: Path | None = None,
+    kernel_env: Mapping[str, str] | None = None,
 ) -> nbformat.NotebookNode:
     """Execute one notebook with the run's parameters; outputs are deterministic.
 
     The kernel's connection file and log go into ``staging`` (a temporary folder when not given),
-    so nothing of a run is left in the temporary folder once its staging folder is removed.
+    so nothing of a run is left in the temporary folder once its staging folder is removed. When
+    ``staging`` is given the notebook writes its results and models there (``OUTPUT_DIRS``).
+    ``kernel_env`` adds environment variables to the kernel's process only.
 
     Raises
     ------
@@ -222,8 +229,7 @@ def execute_notebook(
     from jupyter_client.manager import AsyncKernelManager
 
     nb = nbformat.read(path, as_version=4)
-    if not config.is_default:
-        _inject_parameters(nb, config)
+    _inject_parameters(nb, run, staging)
     # The kernel's connection file and its own stderr (start-up problems, shutdown chatter after
     # Ctrl-C) go to the staging folder; the log's last line is quoted if the kernel dies.
     with contextlib.ExitStack() as stack:
@@ -242,14 +248,16 @@ def execute_notebook(
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
             resources={"metadata": {"path": str(cwd or path.parent)}},
         )
-        _run_with_log(client, km, path, folder / "kernel.log")
+        options = {"env": {**os.environ, **kernel_env}} if kernel_env else {}
+        _run_with_log(client, km, path, folder / "kernel.log", **options)
+    _remove_output_dirs(nb)
     return nb
 
 
-def _run_with_log(client: NotebookClient, km, path: Path, log_path: Path) -> None:
+def _run_with_log(client: NotebookClient, km, path: Path, log_path: Path, **kernel_options) -> None:
     try:
         with open(log_path, "w", encoding="utf-8") as log:
-            _execute_interruptibly(client, km, path.stem, stderr=log)
+            _execute_interruptibly(client, km, path.stem, stderr=log, **kernel_options)
     except DeadKernelError:
         tail = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         raise NotebookError(f"{path.name}: the kernel died" + (f": {tail[-1][:200]}" if tail else "")) from None
@@ -299,21 +307,6 @@ def render_html(nb: nbformat.NotebookNode, title: str) -> str:
     # The lab template loads require.js and MathJax from a CDN. The reports need neither (no LaTeX;
     # plotly.js is inlined), and require.js would capture plotly.js as an AMD module: drop them.
     return _EXTERNAL_SCRIPT.sub("", body)
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    """Set environment variables for the kernels started inside the block, then restore them."""
-    previous = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 #: Staging folders are ``<tmp>/ecommerce-report-<pid>-<random>``: the pid tells whether their run still lives.
@@ -397,13 +390,11 @@ def _write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
 
 
 def run_report(
-    config: RunConfig = RunConfig(),
+    run: Run | None = None,
     notebooks: Sequence[str] | None = None,
     progress: Callable[[str], None] | None = None,
     *,
     notebooks_dir: Path = paths.NOTEBOOKS_DIR,
-    reports_dir: Path = paths.REPORTS_DIR,
-    models_dir: Path = paths.MODELS_DIR,
     in_place: bool | None = None,
     kernel_env: Mapping[str, str] | None = None,
 ) -> RunResult:
@@ -411,22 +402,28 @@ def run_report(
 
     Parameters
     ----------
-    config : RunConfig
-        Source and simulator parameters.
+    run : Run, optional
+        Source, simulator parameters and output folders (default: the committed run). Reports go
+        to ``run.report_dir``, saved models to ``run.models_dir``; tests point
+        ``run.reports_root`` and ``run.models_root`` at temporary folders.
     notebooks : list of str, optional
         Numbers or names of the notebooks to run (default: all).
     progress : callable, optional
         Receives one line per step, with elapsed times.
-    notebooks_dir, reports_dir, models_dir : Path
-        Where the notebooks are, and where reports and saved models go (``models_dir`` for the
-        default run, ``models_dir/<run>`` otherwise). Tests point these at temporary folders.
+    notebooks_dir : Path
+        Where the notebooks are.
     in_place : bool, optional
         Write executed notebooks back over their sources (default: only for the default run).
-        Otherwise they go to ``<reports_dir>/<run>/notebooks/``.
+        Otherwise they go to ``<run.report_dir>/notebooks/``.
     kernel_env : mapping, optional
         Extra environment variables for the notebook kernels only, e.g. BLAS settings such as
         ``{"OPENBLAS_NUM_THREADS": "1"}`` (the tests use this to re-run the default report under
         another floating-point reduction order).
+
+    Returns
+    -------
+    RunResult
+        Where the run put its outputs and how long each notebook took.
 
     Raises
     ------
@@ -436,66 +433,64 @@ def run_report(
     ReportInterrupted
         Ctrl-C; likewise.
     """
-    in_place = config.is_default if in_place is None else in_place
+    run = run or Run()
+    in_place = run.is_default if in_place is None else in_place
     say = progress or (lambda _m: None)
-    report_dir = Path(reports_dir) / config.name
-    result = RunResult(config, report_dir)
+    result = RunResult(run, run.report_dir)
     selected = notebook_paths(notebooks, Path(notebooks_dir))
-    for stale in remove_stale_staging():
-        say(f"removed {stale}, left by a run that was killed")
-    if config.source == SIMULATED:  # simulate once; every notebook reads the stored run
-        from .sources import prepare_source
-
-        prepare_source(SIMULATED, n_sessions=config.n_sessions, seed=config.seed)
-    from .viz import static_export_available
-
-    kernel_env = dict(kernel_env or {})
-    if not static_export_available():
-        print(
-            "warning: no Chromium-based browser found: figures get no static PNG, so GitHub will not show them "
-            "(Debian: apt-get install chromium)",
-            file=sys.stderr,
-        )
-        kernel_env[STATIC_EXPORT_ENV] = "0"
+    _prepare(run, say)
     for i, path in enumerate(selected, 1):
         start = time.perf_counter()
-        say(f"[{i}/{len(selected)}] {path.stem}: executing")
+        step = f"[{i}/{len(selected)}] {path.stem}"
+        say(f"{step}: executing")
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
         try:
             (staging / "results").mkdir()
             (staging / "models").mkdir()
-            with _environment(
-                {
-                    **kernel_env,
-                    RESULTS_DIR_ENV: str(staging / "results"),
-                    MODELS_DIR_ENV: str(staging / "models"),
-                    RUN_RESULTS_ENV: str(report_dir / "results"),
-                }
-            ):
-                nb = execute_notebook(path, config, staging=staging)
-            say(f"[{i}/{len(selected)}] {path.stem}: rendering HTML")
+            nb = execute_notebook(path, run, staging=staging, kernel_env=kernel_env)
+            say(f"{step}: rendering HTML")
             (staging / f"{path.stem}.html").write_text(render_html(nb, path.stem), encoding="utf-8")
             _write_notebook(nb, staging / path.name)
-            # Everything of this notebook is ready: move it into place.
-            (report_dir / "results").mkdir(parents=True, exist_ok=True)
-            for produced in sorted((staging / "results").glob("*.json")):
-                target = report_dir / "results" / produced.name
-                shutil.move(produced, target)
-                result.results.append(target)
-            model_target = Path(models_dir) if config.is_default else Path(models_dir) / config.name
-            for produced in sorted((staging / "models").iterdir()):
-                model_target.mkdir(parents=True, exist_ok=True)
-                shutil.move(produced, model_target / produced.name)
-                result.models.append(model_target / produced.name)
-            html_target = report_dir / f"{path.stem}.html"
-            shutil.move(staging / f"{path.stem}.html", html_target)
-            result.html.append(html_target)
-            nb_target = path if in_place else report_dir / "notebooks" / path.name
-            nb_target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(staging / path.name, nb_target)
-            result.notebooks.append(nb_target)
+            _publish(staging, path, run, result, in_place)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         result.seconds[path.stem] = time.perf_counter() - start
-        say(f"[{i}/{len(selected)}] {path.stem}: done in {result.seconds[path.stem]:.1f} s")
+        say(f"{step}: done in {result.seconds[path.stem]:.1f} s")
     return result
+
+
+def _prepare(run: Run, say: Callable[[str], None]) -> None:
+    """Before the first notebook: clear dead staging folders, simulate once, check PNG export."""
+    for stale in remove_stale_staging():
+        say(f"removed {stale}, left by a run that was killed")
+    if run.is_simulated:  # simulate once; every notebook reads the stored run
+        from .sources import prepare_source
+
+        prepare_source(run.source, n_sessions=run.n_sessions, seed=run.seed)
+    from .viz import static_export_available
+
+    if not static_export_available():
+        logger.warning(
+            "no Chromium-based browser found: figures get no static PNG, so GitHub will not show them "
+            "(Debian: apt-get install chromium)"
+        )
+
+
+def _publish(staging: Path, path: Path, run: Run, result: RunResult, in_place: bool) -> None:
+    """Move one notebook's finished outputs from its staging folder into place."""
+    run.results_dir.mkdir(parents=True, exist_ok=True)
+    for produced in sorted((staging / "results").glob("*.json")):
+        target = run.results_dir / produced.name
+        shutil.move(produced, target)
+        result.results.append(target)
+    for produced in sorted((staging / "models").iterdir()):
+        run.models_dir.mkdir(parents=True, exist_ok=True)
+        shutil.move(produced, run.models_dir / produced.name)
+        result.models.append(run.models_dir / produced.name)
+    html_target = run.report_dir / f"{path.stem}.html"
+    shutil.move(staging / f"{path.stem}.html", html_target)
+    result.html.append(html_target)
+    nb_target = path if in_place else run.report_dir / "notebooks" / path.name
+    nb_target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(staging / path.name, nb_target)
+    result.notebooks.append(nb_target)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import paths
 from .reporting import load_results
+from .run import Run
 
 __all__ = [
     "NOTEBOOKS",
@@ -43,8 +44,10 @@ RESUME_BULLETS = paths.PROJECT_ROOT / "project" / "user_resources" / "06_resume_
 SQL_INDEX = paths.PROJECT_ROOT / "project" / "user_resources" / "04_sql_index.md"
 
 
-def load_all(run: str = "default") -> dict[str, dict]:
-    """The results of notebooks 01-04 of a run, by notebook name (``results`` part only)."""
+def load_all(run: Run | None = None) -> dict[str, dict]:
+    """The results of notebooks 01-04 of a run (default: the committed run), by notebook name
+    (``results`` part only)."""
+    run = run or Run()
     return {nb: load_results(nb, run)["results"] for nb in NOTEBOOKS}
 
 
@@ -210,7 +213,7 @@ def figure_png(notebook: str, number: int) -> bytes:
 
 def write_docs(check: bool = False) -> list[str]:
     """Write (or, with ``check``, compare) the generated documents; returns the stale ones."""
-    results = load_all("default")
+    results = load_all()
     readme_path = paths.PROJECT_ROOT / "README.md"
     targets = {
         readme_path: render_readme(readme_path.read_text(encoding="utf-8"), readme_findings(results)),

@@ -6,24 +6,22 @@ displays a sentence formatted from it, so the text follows the data and the seed
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from . import paths, precision
-from .config import DEFAULT_RUN, RESULTS_DIR_ENV, RUN_RESULTS_ENV, run_name
+from . import precision
+from .run import Run
 
 __all__ = [
     "RESULTS_SCHEMA_VERSION",
-    "RESULTS_DIR_ENV",
-    "RUN_RESULTS_ENV",
-    "run_name",
-    "results_dir",
+    "NotebookResults",
+    "ResultsVersionError",
     "save_results",
     "load_results",
     "say",
@@ -33,17 +31,20 @@ __all__ = [
     "pp",
 ]
 
-RESULTS_SCHEMA_VERSION = 1
+#: Version of the envelope (``schema_version``, ``notebook``, ``version``, ``run``, ``results``).
+RESULTS_SCHEMA_VERSION = 2
 
 
-def results_dir(run: str = DEFAULT_RUN) -> Path:
-    """Where a run's results JSON files live (the staging folder while the pipeline runs)."""
-    override = os.environ.get(RESULTS_DIR_ENV)
-    return Path(override) if override else paths.REPORTS_DIR / run / "results"
+class ResultsVersionError(ValueError):
+    """A results file was written by another version of its notebook's results structure."""
 
 
 def _plain(value: Any) -> Any:
     """JSON-ready copy: numpy and pandas scalars to Python, NaN to None, tuples to lists."""
+    if isinstance(value, NotebookResults):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and not hasattr(value, "to_dict"):
+        return _plain(dataclasses.asdict(value))
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -63,33 +64,29 @@ def _plain(value: Any) -> Any:
         return None if math.isnan(f) or math.isinf(f) else f
     if isinstance(value, (pd.Timestamp,)):
         return value.isoformat()
+    if isinstance(value, Path):
+        return value.name
     return value
 
 
-def save_results(notebook: str, results: dict, *, source: str, n_sessions: int, seed: int) -> Path:
+def save_results(notebook: str, results: dict, run: Run, *, version: int = 1) -> Path:
     """Write a notebook's key results as JSON with a stable envelope.
 
-    The file is ``<results_dir>/<notebook>.json`` holding ``schema_version``, ``notebook``,
-    ``run`` (``name``, ``source``, ``n_sessions``, ``seed``; the simulator parameters are null
-    for a file source) and ``results``. Keys are sorted and floats are written with
+    The file is ``<run.results_out>/<notebook>.json`` holding ``schema_version`` (of the
+    envelope), ``notebook``, ``version`` (of the notebook's results structure), ``run``
+    (:meth:`Run.describe`) and ``results``. Keys are sorted and floats are written with
     :data:`~ecommerce_analytics.config.SIGNIFICANT_DIGITS` significant digits
     (:func:`ecommerce_analytics.precision.dumps`), so an unchanged run writes the same bytes on
     any machine with the pinned versions.
     """
-    simulated = str(source) == "simulated"
-    name = run_name(source, n_sessions, seed)
     envelope = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "notebook": notebook,
-        "run": {
-            "name": name,
-            "source": "simulated" if simulated else Path(source).name,
-            "n_sessions": n_sessions if simulated else None,
-            "seed": seed if simulated else None,
-        },
+        "version": version,
+        "run": run.describe(),
         "results": _plain(results),
     }
-    folder = results_dir(name)
+    folder = run.results_out
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{notebook}.json"
     tmp = path.with_suffix(".json.tmp")
@@ -98,14 +95,73 @@ def save_results(notebook: str, results: dict, *, source: str, n_sessions: int, 
     return path
 
 
-def load_results(notebook: str, run: str = DEFAULT_RUN) -> dict:
-    """Read a notebook's results JSON (the envelope written by :func:`save_results`) from the
-    run's results folder (the pipeline's, while it runs)."""
-    folder = os.environ.get(RUN_RESULTS_ENV)
-    path = (Path(folder) if folder else paths.REPORTS_DIR / run / "results") / f"{notebook}.json"
+def load_results(notebook: str, run: Run) -> dict:
+    """Read a notebook's results envelope (written by :func:`save_results`) from the run's
+    published results folder."""
+    path = run.results_dir / f"{notebook}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no results yet (run `make report`)")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclasses.dataclass
+class NotebookResults:
+    """Base of a notebook's typed results: a dataclass whose fields are what the notebook reports.
+
+    Subclasses set ``NOTEBOOK`` (the notebook's file stem) and ``VERSION`` (bumped whenever a field
+    is added, removed or changes meaning). :meth:`save` writes the envelope of
+    :func:`save_results`; :meth:`load` reads it back and refuses another version, so notebook 05,
+    the generated docs and the README read declared fields, never labels.
+
+    Fields hold JSON-ready values or objects with ``to_dict()``; data frames are written as lists
+    of records and come back as such.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> @dataclasses.dataclass
+    ... class Demo(NotebookResults):
+    ...     NOTEBOOK = "99_demo"
+    ...     VERSION = 1
+    ...     rate: float
+    ...     n: int
+    >>> run = Run(reports_root=Path(tempfile.mkdtemp()))
+    >>> _ = Demo(rate=0.25, n=4).save(run)
+    >>> Demo.load(run)
+    Demo(rate=0.25, n=4)
+    """
+
+    NOTEBOOK: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as plain JSON values."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> NotebookResults:
+        """Rebuild from :meth:`to_dict`'s output; a missing or unknown field raises ``ValueError``."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing, unknown = sorted(names - set(values)), sorted(set(values) - names)
+        if missing or unknown:
+            raise ValueError(f"{cls.__name__}: missing fields {missing}, unknown fields {unknown}")
+        return cls(**values)
+
+    def save(self, run: Run) -> Path:
+        """Write the results of ``run`` (see :func:`save_results`)."""
+        return save_results(self.NOTEBOOK, self.to_dict(), run, version=self.VERSION)
+
+    @classmethod
+    def load(cls, run: Run) -> NotebookResults:
+        """Read the results of ``run``; another structure version raises :class:`ResultsVersionError`."""
+        envelope = load_results(cls.NOTEBOOK, run)
+        found = envelope.get("version")
+        if found != cls.VERSION:
+            raise ResultsVersionError(
+                f"{run.results_dir / cls.NOTEBOOK}.json: results version {found}, this code reads version "
+                f"{cls.VERSION} (re-run the report)"
+            )
+        return cls.from_dict(envelope["results"])
 
 
 def say(markdown: str) -> None:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import sys
+import logging
 import warnings
 from collections.abc import Sequence
 
@@ -24,7 +23,6 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from . import precision
-from .config import STATIC_EXPORT_ENV
 
 __all__ = [
     "TEMPLATE",
@@ -67,20 +65,21 @@ def figure_json(fig: go.Figure) -> dict:
     return precision.round_figure(json.loads(pio.to_json(fig, validate=False, engine="json")))
 
 
+logger = logging.getLogger(__name__)
+
+
 def _warn_once(reason: str) -> None:
     if not _state["warned"]:
         _state["warned"] = True
-        print(
-            f"warning: static PNG export is off ({reason}); figures stay interactive but GitHub will not "
-            "show them. Install Chromium (Debian: apt-get install chromium) to enable it.",
-            file=sys.stderr,
+        logger.warning(
+            "static PNG export is off (%s); figures stay interactive but GitHub will not show them. "
+            "Install Chromium (Debian: apt-get install chromium) to enable it.",
+            reason,
         )
 
 
 def static_export_available() -> bool:
     """Whether a Chromium-based browser for kaleido is on this machine (checked once)."""
-    if os.environ.get(STATIC_EXPORT_ENV) == "0":
-        return False
     if _state["available"] is None:
         try:
             from choreographer.browsers.chromium import Chromium
@@ -94,8 +93,7 @@ def static_export_available() -> bool:
 def to_png(fig: go.Figure | dict, width: int = WIDTH, height: int = HEIGHT) -> bytes | None:
     """PNG bytes of a figure (or of its JSON), or None (with one warning) when no browser is available."""
     if not static_export_available():
-        if os.environ.get(STATIC_EXPORT_ENV) != "0":
-            _warn_once("no Chromium-based browser found")
+        _warn_once("no Chromium-based browser found")
         return None
     try:
         import kaleido

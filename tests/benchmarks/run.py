@@ -77,8 +77,8 @@ BENCHMARKS: dict[str, tuple[str, float, float | None]] = {
         None,
     ),
     "notebooks 01-02 on 1,000,000 simulated sessions": (
-        "from pathlib import Path; from ecommerce_analytics.pipeline import RunConfig, run_report; "
-        "run_report(RunConfig('simulated', 1_000_000, 42), ['01', '02'], reports_dir=Path('.bench/reports'))",
+        "from pathlib import Path; from ecommerce_analytics.pipeline import run_report; from ecommerce_analytics.run import Run; "
+        "run_report(Run('simulated', 1_000_000, 42, reports_root=Path('.bench/reports')), ['01', '02'])",
         600.0,
         8.0,
     ),
