@@ -190,25 +190,26 @@ def render_readme(readme: str, findings: list[str]) -> str:
 
 #: Figures of the committed default run shown in the README: (notebook, figure number, file name).
 README_FIGURES = (
-    ("01_exploratory_data_analysis", 1, "funnel.png"),
-    ("04_ab_testing_causal_inference", 3, "discount_estimates.png"),
+    ("01_exploratory_data_analysis", "funnel", "funnel.png"),
+    ("04_ab_testing_causal_inference", "discount-estimates", "discount_estimates.png"),
 )
 FIGURES_DIR = paths.VISUALIZATIONS_DIR / "figures"
 
 
-def figure_png(notebook: str, number: int) -> bytes:
-    """The static PNG of "Figure <number>" in a committed notebook."""
+def figure_png(notebook: str, figure_id: str) -> bytes:
+    """The static PNG of the figure shown with ``figure_id`` (:func:`ecommerce_analytics.viz.show`)
+    in a committed notebook."""
     import base64
 
     import nbformat
 
     nb = nbformat.read(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb", as_version=4)
     for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if "image/png" in data and f"Figure {number} ·" in str(data.get("text/plain", "")):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data and output.get("metadata", {}).get("figure_id") == figure_id:
                 return base64.b64decode(data["image/png"])
-    raise LookupError(f"{notebook}: no Figure {number} with a static PNG (run `make report` with Chromium)")
+    raise LookupError(f"{notebook}: no figure with id {figure_id!r} and a static PNG (run `make report` with Chromium)")
 
 
 def write_docs(check: bool = False) -> list[str]:
@@ -222,11 +223,11 @@ def write_docs(check: bool = False) -> list[str]:
         SQL_INDEX: sql_index(),
     }
     stale = []
-    for notebook, number, name in README_FIGURES:
+    for notebook, figure_id, name in README_FIGURES:
         # Pixels depend on the machine's Chromium build, so only a missing figure counts as stale.
         target = FIGURES_DIR / name
         if not check:
-            png = figure_png(notebook, number)
+            png = figure_png(notebook, figure_id)
             if not target.is_file() or target.read_bytes() != png:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(png)

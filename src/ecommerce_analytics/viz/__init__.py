@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import warnings
 from collections.abc import Sequence
 
@@ -22,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import precision
+from .. import precision
 
 __all__ = [
     "TEMPLATE",
@@ -110,9 +111,16 @@ def to_png(fig: go.Figure | dict, width: int = WIDTH, height: int = HEIGHT) -> b
         return None
 
 
-def show(fig: go.Figure, width: int = WIDTH, height: int = HEIGHT) -> None:
-    """Display a figure in a notebook: interactive Plotly JSON plus a static PNG."""
+def show(fig: go.Figure, width: int = WIDTH, height: int = HEIGHT, *, figure_id: str | None = None) -> None:
+    """Display a figure in a notebook: interactive Plotly JSON plus a static PNG.
+
+    ``figure_id`` (letters, digits, ``-`` and ``_``) is written into the output's metadata, so the
+    generated docs pick the figure by its id, never by its title or position.
+    """
     from IPython.display import display
+
+    if figure_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", figure_id):
+        raise ValueError(f"figure_id must be letters, digits, '-' or '_', got {figure_id!r}")
 
     fig.update_layout(width=width, height=height)
     spec = figure_json(fig)  # rounded once: the interactive figure and its PNG show the same numbers
@@ -123,7 +131,7 @@ def show(fig: go.Figure, width: int = WIDTH, height: int = HEIGHT) -> None:
     png = to_png(spec, width, height)
     if png is not None:
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
-    display(bundle, raw=True)
+    display(bundle, raw=True, metadata={"figure_id": figure_id} if figure_id else None)
 
 
 # ------------------------------------------------------------------------------ plotting
