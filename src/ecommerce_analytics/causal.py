@@ -100,7 +100,8 @@ def design_matrix(
     frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str], log: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Covariates as a float matrix: numeric (``log`` ones as log1p), categoricals one-hot
-    with the first level dropped."""
+    with the first level dropped.
+    """
     parts = []
     for col in numeric:
         x = frame[col].astype(float)
@@ -188,7 +189,8 @@ def _sandwich_effect(
 
 def _fit_propensity(t: np.ndarray, P: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Logit/probit propensity model by maximum likelihood (statsmodels). Returns the
-    parameters, the per-unit scores and the mean Hessian."""
+    parameters, the per-unit scores and the mean Hessian.
+    """
     model = (sm.Logit if link == "logit" else sm.Probit)(t.astype(float), P)
     with warnings.catch_warnings():  # convergence is checked below, with a clear message
         warnings.simplefilter("ignore")
@@ -219,7 +221,8 @@ def propensity_scores(t: np.ndarray, X: pd.DataFrame, *, link: str = "logit", sc
 
     ``screening=True`` fits a (barely) L2-penalized logistic regression instead (scikit-learn,
     C = 1e6), which stays finite under separation (a covariate pattern never or always treated):
-    it is used only to find the units to trim, before the maximum-likelihood fit on the rest."""
+    it is used only to find the units to trim, before the maximum-likelihood fit on the rest.
+    """
     _check_link(link)
     P = _standardized(X)
     t = np.asarray(t).astype(bool)
@@ -463,7 +466,8 @@ def ipw(
 
 def _outcome_fit(y, t_arm, O, binary):
     """Outcome model on one arm (OLS, or logistic for 0/1 outcomes): parameters, per-unit scores
-    over all units (zero outside the arm), mean Jacobian, and a predictor."""
+    over all units (zero outside the arm), mean Jacobian, and a predictor.
+    """
     mask = t_arm.astype(float)
     if binary:
         with warnings.catch_warnings():
@@ -571,7 +575,8 @@ def aipw(
 # ---------------------------------------------------------------------------------- balance
 def balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None = None) -> pd.Series:
     """Standardized mean differences (treated - control) of each covariate, optionally weighted
-    (the denominator is the unweighted pooled standard deviation)."""
+    (the denominator is the unweighted pooled standard deviation).
+    """
     t = np.asarray(t).astype(bool)
     w = np.ones(len(t)) if weights is None else np.asarray(weights, dtype=float)
     pooled = np.sqrt((X[t].var(ddof=1) + X[~t].var(ddof=1)) / 2).replace(0, np.nan)
@@ -584,7 +589,8 @@ def balance_report(
     X: pd.DataFrame, t: np.ndarray, e: np.ndarray, *, estimand: str = "ATE", threshold: float = SMD_THRESHOLD
 ) -> pd.DataFrame:
     """Balance before and after inverse-probability weighting, each covariate flagged when its
-    |SMD| exceeds ``threshold`` (0.1; Austin 2009, *Statistics in Medicine* 28, 3083-3107)."""
+    |SMD| exceeds ``threshold`` (0.1; Austin 2009, *Statistics in Medicine* 28, 3083-3107).
+    """
     _check_estimand(estimand)
     t = np.asarray(t).astype(bool)
     e = np.asarray(e, dtype=float)
@@ -606,7 +612,8 @@ def causal_conclusion(
     """May a causal conclusion be stated? Only if overlap holds (at most ``tolerated`` of the
     analyzed units have a propensity score outside ``overlap_bounds``) and every adjusted
     covariate is balanced (|SMD| <= ``threshold``). Returns ``allowed`` and the reasons if not.
-    Both are necessary, not sufficient: unmeasured confounding cannot be checked from data."""
+    Both are necessary, not sufficient: unmeasured confounding cannot be checked from data.
+    """
     e = np.asarray(e, dtype=float)
     smd = np.abs(np.asarray(smd_adjusted, dtype=float))
     outside = float(((e < overlap_bounds[0]) | (e > overlap_bounds[1])).mean())
@@ -706,7 +713,8 @@ def match_on_propensity(
 # ----------------------------------------------------------------------------------- driver
 def _drop_separated(X: pd.DataFrame, t: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Drop kept units in a 0/1 covariate's minority level that only one arm has (no overlap in
-    that category: the propensity MLE would not exist)."""
+    that category: the propensity MLE would not exist).
+    """
     separated = []
     for _ in range(5):
         changed = False

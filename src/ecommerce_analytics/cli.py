@@ -186,7 +186,8 @@ def _check_source(value: str) -> None:
 
 def _check_notebooks(selection: Sequence[str] | None) -> None:
     """Each requested notebook matches a numbered notebook (the pipeline's rule: a number, a
-    file stem or a prefix of one)."""
+    file stem or a prefix of one).
+    """
     if not selection:
         return
     stems = sorted(p.stem for p in paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -197,7 +198,8 @@ def _check_notebooks(selection: Sequence[str] | None) -> None:
 
 def _check_model(value: str) -> None:
     """The model file and its card exist, the card is a JSON object recording the file's sha256,
-    and the file matches it (the full check, with a restricted unpickler, is ``load_model``)."""
+    and the file matches it (the full check, with a restricted unpickler, is ``load_model``).
+    """
     path = _check_in_file(value, "--model", "a model file")
     card_path = path.with_suffix(".card.json")
     if not card_path.is_file():
@@ -261,7 +263,8 @@ def _write_csv(frame, path: str | Path, raw: bool, **kwargs) -> None:
 
     Escaped outputs end their lines with CRLF (RFC 4180): the csv writer then quotes every cell
     that holds a carriage return, so a CR inside a cell can never start a new row whose first
-    cell is an unescaped formula (with LF endings, a lone CR is written unquoted)."""
+    cell is an unescaped formula (with LF endings, a lone CR is written unquoted).
+    """
     from .data import escape_formulas
 
     if raw:
@@ -565,7 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
     """(input errors -> exit 2, run failures -> exit 1), from the modules a command has loaded.
 
-    Only modules already imported are asked, so an error path never loads a heavy module."""
+    Only modules already imported are asked, so an error path never loads a heavy module.
+    """
     # OSError: a path the command cannot read or write (permission denied, a directory where a file
     # was meant, ...): the message names the path.
     usage: list[type[BaseException]] = [OSError]

@@ -208,7 +208,8 @@ def _check_path(path: Path) -> None:
 
 def _decode(path: Path, raw: bytes, report: LoadReport) -> str:
     """Text of a CSV file: UTF-16 (with a byte-order mark, or detected from its NUL pattern),
-    UTF-8 (with or without BOM) or, failing that, Latin-1 (noted). Binary content is refused."""
+    UTF-8 (with or without BOM) or, failing that, Latin-1 (noted). Binary content is refused.
+    """
     for bom, codec, label in (
         (b"\xff\xfe", "utf-16-le", "utf-16 (little-endian, with BOM)"),
         (b"\xfe\xff", "utf-16-be", "utf-16 (big-endian, with BOM)"),
@@ -439,7 +440,8 @@ def _null_mask(s: pd.Series) -> np.ndarray:
 
 def _strip(s: pd.Series) -> pd.Series:
     """Trim blanks of string cells; other cells are left as they are. Each distinct string is
-    trimmed once (most columns repeat a few values), so this is fast on large files."""
+    trimmed once (most columns repeat a few values), so this is fast on large files.
+    """
     obj = s.astype(object)
     kind = pd.api.types.infer_dtype(obj, skipna=True)
     if kind in ("string", "empty"):
@@ -484,7 +486,8 @@ def _cell_type(v: object) -> str:
 
 def _cell_problems(col: Column, s: pd.Series, reasons: np.ndarray, scan_nul: bool) -> pd.Series:
     """Flag cells that are not single values, or that hold a NUL character; return ``s`` with
-    non-single values replaced by None (so the parsers below see only scalars)."""
+    non-single values replaced by None (so the parsers below see only scalars).
+    """
     if s.dtype == object:
         values = s.to_numpy()
         if pd.api.types.infer_dtype(values, skipna=True) not in _SCALAR_KINDS:
@@ -782,7 +785,8 @@ def _parse_timestamps(
 def _to_naive_datetimes(text: pd.Series, reasons: np.ndarray, name: str) -> pd.Series:
     """ISO 8601 texts whose recognised offsets were removed, parsed to naive date-times. A value
     that still carries a time zone (a form the offset pattern does not know) is quarantined with
-    a reason instead of failing the whole file."""
+    a reason instead of failing the whole file.
+    """
     try:
         parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
         if getattr(parsed.dt, "tz", None) is None:

@@ -47,7 +47,8 @@ class QueryError(LookupError):
 
 class DatabaseFileError(ValueError):
     """A database path that is not a SQLite database (or that a query may not touch).
-    ``str(err)`` is one line naming the file."""
+    ``str(err)`` is one line naming the file.
+    """
 
 
 #: The first 16 bytes of every SQLite 3 database file.
@@ -63,7 +64,8 @@ def _read_only_authorizer(
     action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None
 ) -> int:
     """sqlite3 authorizer: allow reading and computing; deny ATTACH, DETACH, PRAGMA, writes,
-    schema changes, transactions and extension loading."""
+    schema changes, transactions and extension loading.
+    """
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK if action in _ALLOWED_ACTIONS else sqlite3.SQLITE_DENY
@@ -236,7 +238,8 @@ def list_queries(directory: str | os.PathLike = paths.QUERIES_DIR) -> list[Query
 
 def get_query(name: str | int, directory: str | os.PathLike = paths.QUERIES_DIR) -> Query:
     """Find a query by file stem (``"01_overall_metrics"``), number (``1``, ``"01"``) or title
-    (``"overall_metrics"``)."""
+    (``"overall_metrics"``).
+    """
     queries = list_queries(directory)
     key = str(name).strip().removesuffix(".sql")
     for q in queries:

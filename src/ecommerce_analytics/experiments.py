@@ -223,7 +223,8 @@ def mde_proportions(
     test: str = "pooled",
 ) -> float:
     """Smallest absolute increase of ``p_control`` detectable with ``n_control`` users in control
-    (inverse of :func:`power_proportions`, same test)."""
+    (inverse of :func:`power_proportions`, same test).
+    """
     _check_design(alpha, power, ratio, alternative)
     f = lambda d: (
         power_proportions(p_control, d, n_control, alpha=alpha, ratio=ratio, alternative=alternative, test=test) - power
@@ -319,7 +320,8 @@ def srm_check(
     n_control: int, n_treatment: int, expected_share_treatment: float = 0.5, threshold: float = 0.001
 ) -> SRMResult:
     """Sample-ratio-mismatch check: chi-square goodness of fit of the arm sizes to the design,
-    flagged at ``p < threshold`` (0.001, as large experimentation platforms do)."""
+    flagged at ``p < threshold`` (0.001, as large experimentation platforms do).
+    """
     _check_counts(n_treatment, n_control + n_treatment, "srm_check")
     total = n_control + n_treatment
     expected = [total * (1 - expected_share_treatment), total * expected_share_treatment]
@@ -343,7 +345,8 @@ def _check_confidence(confidence: float) -> None:
 
 def _score_z_diff(x1, n1, x2, n2, delta):
     """Score statistic for ``p1 - p2 = delta`` (vectorized), variance at the restricted MLE
-    (closed form of Farrington & Manning 1990 / Miettinen & Nurminen 1985, without n/(n-1))."""
+    (closed form of Farrington & Manning 1990 / Miettinen & Nurminen 1985, without n/(n-1)).
+    """
     x1, n1, x2, n2, delta = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (x1, n1, x2, n2, delta)))
     p1, p2 = x1 / n1, x2 / n2
     th = n2 / n1
@@ -607,7 +610,8 @@ def _bca_limits(
     acceleration from the empirical influence values of the two means (Efron 1987). With
     ``expand``, the nominal tail probability is first widened as in Hesterberg's (2015)
     expanded percentile interval, ``alpha'/2 = Phi(-sqrt(n / (n - 1)) t_{alpha/2, n - 1})``
-    (n: the smaller arm), which removes the bootstrap's small-sample narrowness."""
+    (n: the smaller arm), which removes the bootstrap's small-sample narrowness.
+    """
     share = (np.sum(diffs < estimate) + 0.5 * np.sum(diffs == estimate)) / len(diffs)
     z0 = _Z(np.clip(share, 1 / (len(diffs) + 1), len(diffs) / (len(diffs) + 1)))
     u = np.concatenate([(t - t.mean()) / len(t), -(c - c.mean()) / len(c)])
@@ -703,7 +707,8 @@ def cuped(
 ) -> EffectResult:
     """CUPED (Deng et al. 2013): adjust each unit's metric by its pre-period covariate,
     ``y - theta (x - mean x)`` with ``theta = cov(y, x) / var(x)`` pooled over both arms, then
-    Welch's test on the adjusted values. ``extra`` reports theta and the variance reduction."""
+    Welch's test on the adjusted values. ``extra`` reports theta and the variance reduction.
+    """
     yc, xc = _clean(y_control, "y_control"), _clean(x_control, "x_control")
     yt, xt = _clean(y_treatment, "y_treatment"), _clean(x_treatment, "x_treatment")
     if len(yc) != len(xc) or len(yt) != len(xt):
@@ -751,7 +756,7 @@ def balance_check(x_control: Sequence[float], x_treatment: Sequence[float]) -> d
 
 # ------------------------------------------------------------------------------ sequential
 def _msprt_log_lambda(xc, nc, xt, nt, tau: float) -> np.ndarray:
-    """log of the mSPRT mixture likelihood ratio, elementwise (any array shape)."""
+    """Log of the mSPRT mixture likelihood ratio, elementwise (any array shape)."""
     pc, pt = xc / nc, xt / nt
     d = pt - pc
     v = pc * (1 - pc) + pt * (1 - pt)
@@ -809,7 +814,8 @@ def msprt_proportions(
 # ------------------------------------------------------------------------- multiple testing
 def adjust_pvalues(p_values: Sequence[float], method: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
     """Adjusted p-values over a declared family: ``holm`` (family-wise error) or ``fdr_bh``
-    (Benjamini-Hochberg false discovery rate), via statsmodels."""
+    (Benjamini-Hochberg false discovery rate), via statsmodels.
+    """
     p = np.asarray(p_values, dtype=float)
     if ((p < 0) | (p > 1) | np.isnan(p)).any():
         raise ValueError("p-values must lie in [0, 1]")
@@ -978,7 +984,8 @@ def bayesian_proportions(
     seed: int = 0,
 ) -> dict:
     """Beta-binomial readout: posterior of each arm, P(treatment > control), and the expected
-    loss (in rate units) of shipping each arm, by Monte Carlo with a fixed seed."""
+    loss (in rate units) of shipping each arm, by Monte Carlo with a fixed seed.
+    """
     _check_counts(x_control, n_control, "control")
     _check_counts(x_treatment, n_treatment, "treatment")
     a, b = prior
@@ -1127,7 +1134,8 @@ def experiment_units(
 
 def daily_looks(sessions: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     """Cumulative users and converted users per arm at the end of each day of the experiment
-    (the data a team sees if it checks the dashboard daily)."""
+    (the data a team sees if it checks the dashboard daily).
+    """
     joined = sessions.merge(assignments, on="user_id", how="inner")
     joined = joined[joined["purchase_date"] >= joined["assigned_at"]]
     first_buy = joined[joined["purchase_decision"] == 1].groupby("user_id")["purchase_date"].min()

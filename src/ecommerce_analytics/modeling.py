@@ -130,7 +130,8 @@ STAGES = {s.name: s for s in (BROWSE, CART)}
 
 def session_features(sessions: pd.DataFrame) -> pd.DataFrame:
     """The session columns plus derived features: ``hour`` and ``is_weekend`` from
-    ``purchase_date``, and ``seconds_per_page`` (``time_spent / pages_visited``)."""
+    ``purchase_date``, and ``seconds_per_page`` (``time_spent / pages_visited``).
+    """
     out = sessions.copy()
     out["hour"] = sessions["purchase_date"].dt.hour
     out["is_weekend"] = (sessions["purchase_date"].dt.day_of_week >= 5).astype(int)
@@ -300,7 +301,8 @@ def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 
 def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> Pipeline:
     """Fit a clone; a random forest then predicts on one thread, because summing the trees'
     votes across threads happens in a varying order and changes the last bits of the
-    probabilities from run to run."""
+    probabilities from run to run.
+    """
     fitted = sklearn.clone(pipeline).fit(X, y)
     model = fitted.named_steps.get("model") if hasattr(fitted, "named_steps") else None
     if isinstance(model, RandomForestClassifier):
@@ -322,7 +324,8 @@ def cross_validate(
     pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, *, folds: int = 5, seed: int = 0, name: str = "model"
 ) -> CVResult:
     """Stratified ``folds``-fold cross-validated ROC-AUC with a 95% t-interval over folds,
-    and the out-of-fold predictions."""
+    and the out-of-fold predictions.
+    """
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     oof = np.zeros(len(y))
     aucs = []
@@ -528,7 +531,8 @@ def _delong_auc_var(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.n
 
 def delong_test(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray) -> dict[str, float]:
     """DeLong's test for two correlated ROC-AUCs on the same rows: difference a - b, its 95% CI
-    and the two-sided p-value."""
+    and the two-sided p-value.
+    """
     aucs, cov = _delong_auc_var(np.asarray(y), np.vstack([p_a, p_b]))
     diff = float(aucs[0] - aucs[1])
     var = float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
@@ -647,7 +651,8 @@ def permutation_importances(
 def shap_importances(pipeline: Pipeline, X: pd.DataFrame, categorical: Sequence[str]) -> pd.DataFrame:
     """Mean |SHAP value| (log-odds) per original column from XGBoost's exact tree contributions
     (``pred_contribs``), and the correlation of each numeric column with its contribution
-    (its direction)."""
+    (its direction).
+    """
     prep, model = pipeline.named_steps["prep"], pipeline.named_steps["model"]
     Z = prep.transform(X)
     names = list(prep.get_feature_names_out())
@@ -736,7 +741,8 @@ def gain_curve(y: np.ndarray, p: np.ndarray, points: int = 20) -> pd.DataFrame:
 
 def model_path(stage: str, folder: Path) -> Path:
     """The file of a stage's model in a folder (a run's ``Run.models_out`` while it writes,
-    ``Run.models_dir`` once published): ``<folder>/<stage>_stage.joblib``."""
+    ``Run.models_dir`` once published): ``<folder>/<stage>_stage.joblib``.
+    """
     return Path(folder) / f"{stage}_stage.joblib"
 
 
@@ -801,7 +807,8 @@ def _allowed_global(module: str, name: str, obj: object) -> bool:
 
 class _RestrictedUnpickler(NumpyUnpickler):
     """joblib's unpickler, refusing any global outside :func:`_allowed_global` before it is used:
-    a crafted file cannot call ``os.system``, ``eval``, ``subprocess`` or any other function."""
+    a crafted file cannot call ``os.system``, ``eval``, ``subprocess`` or any other function.
+    """
 
     def find_class(self, module: str, name: str):
         if not isinstance(module, str) or not isinstance(name, str) or "." in name:
@@ -868,7 +875,8 @@ def _sha256(path: Path) -> str:
 
 def read_model_card(path: str | Path) -> dict:
     """The card of a model file, checked: valid JSON, an object with ``stage``, ``target``,
-    ``features`` and ``model_sha256``. Raises :class:`ModelFileError` (one line) otherwise."""
+    ``features`` and ``model_sha256``. Raises :class:`ModelFileError` (one line) otherwise.
+    """
     path = Path(path)
     card_path = _card_path(path)
     if not card_path.is_file():

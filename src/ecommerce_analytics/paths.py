@@ -57,7 +57,8 @@ REPORTS_DIR: Path = VISUALIZATIONS_DIR / "reports"
 
 def database_path(run: str = "default") -> Path:
     """The SQLite database of a run: ``data/processed/ecommerce.sqlite`` for the default run,
-    ``data/processed/<run>.sqlite`` otherwise."""
+    ``data/processed/<run>.sqlite`` otherwise.
+    """
     return DEFAULT_DATABASE if run == "default" else PROCESSED_DIR / f"{run}.sqlite"
 
 

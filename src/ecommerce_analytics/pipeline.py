@@ -325,7 +325,8 @@ def _pid_alive(pid: int) -> bool:
 
 def remove_stale_staging(folder: Path | None = None) -> list[Path]:
     """Remove staging folders (with the kernel connection files inside them) whose run is gone,
-    e.g. after a SIGKILL; folders of runs still alive are left alone. Returns what was removed."""
+    e.g. after a SIGKILL; folders of runs still alive are left alone. Returns what was removed.
+    """
     removed = []
     for candidate in sorted(Path(folder or tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*")):
         match = re.match(rf"{STAGING_PREFIX}(\d+)-", candidate.name)
@@ -344,7 +345,8 @@ def _cell_label(nb: nbformat.NotebookNode, index: int) -> str:
 
 def _output_payloads(output: dict) -> dict:
     """What of an output is compared: its text, or its data without the PNG (whose pixels depend on
-    the machine's Chromium build; the figure's JSON, which the PNG is drawn from, is compared)."""
+    the machine's Chromium build; the figure's JSON, which the PNG is drawn from, is compared).
+    """
     if "data" in output:
         return {mime: value for mime, value in output["data"].items() if mime != "image/png"}
     return {k: v for k, v in output.items() if k in ("name", "text", "ename", "evalue", "output_type")}

@@ -103,7 +103,8 @@ def round_figure(spec: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
 
 def dumps(value: Any, digits: int = SIGNIFICANT_DIGITS) -> str:
     """Canonical JSON text of committed results: floats rounded, keys sorted, two-space indent,
-    no NaN (write ``None`` instead), one trailing newline."""
+    no NaN (write ``None`` instead), one trailing newline.
+    """
     return json.dumps(round_floats(value, digits), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
@@ -136,7 +137,8 @@ def numbers_close(a: float, b: float, digits: int = SIGNIFICANT_DIGITS) -> bool:
 
 def first_difference(a: Any, b: Any, digits: int = SIGNIFICANT_DIGITS, where: str = "") -> str | None:
     """Where two JSON-like structures first differ, numbers compared with :func:`numbers_close`
-    (``None`` if they agree). The answer is a path such as ``data[0].y[3]: 0.12 != 0.13``."""
+    (``None`` if they agree). The answer is a path such as ``data[0].y[3]: 0.12 != 0.13``.
+    """
     if isinstance(a, dict) and isinstance(b, dict):
         if set(a) != set(b):
             return f"{where or '<top>'}: keys differ ({sorted(set(a) ^ set(b))[:5]})"

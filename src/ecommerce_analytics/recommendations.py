@@ -46,7 +46,8 @@ SQL_INDEX = paths.PROJECT_ROOT / "project" / "user_resources" / "04_sql_index.md
 
 def load_all(run: Run | None = None) -> dict[str, dict]:
     """The results of notebooks 01-04 of a run (default: the committed run), by notebook name
-    (``results`` part only)."""
+    (``results`` part only).
+    """
     run = run or Run()
     return {nb: load_results(nb, run)["results"] for nb in NOTEBOOKS}
 
@@ -198,7 +199,8 @@ FIGURES_DIR = paths.VISUALIZATIONS_DIR / "figures"
 
 def figure_png(notebook: str, figure_id: str) -> bytes:
     """The static PNG of the figure shown with ``figure_id`` (:func:`ecommerce_analytics.viz.show`)
-    in a committed notebook."""
+    in a committed notebook.
+    """
     import base64
 
     import nbformat

@@ -711,7 +711,8 @@ def discount_sensitivity(
     """Per group: conversion with and without a discount (> ``threshold``), and the difference
     with a Newcombe interval. Descriptive: discounts are not randomized.
 
-    ``discount`` and ``outcome`` name the discount and 0/1 outcome columns."""
+    ``discount`` and ``outcome`` name the discount and 0/1 outcome columns.
+    """
     missing = [
         f"{c!r} (set it with {p}=)"
         for p, c in (("discount", discount), ("outcome", outcome))
@@ -763,7 +764,8 @@ def strategic_notes(
     """One plain-language note per segment, generated from its profile by fixed rules.
 
     Needs ``name``, ``share``, ``conversion``, ``ci_low`` and ``ci_high``; the high-ticket rule
-    uses ``typical_price`` when the profile has it."""
+    uses ``typical_price`` when the profile has it.
+    """
     notes = []
     sens = sensitivity.set_index("group") if sensitivity is not None else None
     median_price = profiles.typical_price.median() if "typical_price" in profiles.columns else None

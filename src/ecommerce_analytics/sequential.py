@@ -247,7 +247,8 @@ class GroupSequentialDesign:
 
     def expected_sample_fraction(self, effect_ratio: float) -> float:
         """Expected sample size over the fixed-horizon one when the true effect is ``effect_ratio``
-        times the design's (0: no effect; 1: the planned effect)."""
+        times the design's (0: no effect; 1: the planned effect).
+        """
         return _expected(
             np.asarray(self.boundaries),
             np.asarray(self.information_fractions),

@@ -352,7 +352,8 @@ class Simulation:
         """Write every table (Parquet) and the truth's scalars (JSON) to ``folder``.
 
         Read back with :meth:`from_folder`: the result equals this simulation exactly
-        (Parquet keeps dtypes, and JSON round-trips every float64)."""
+        (Parquet keeps dtypes, and JSON round-trips every float64).
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name in self._TABLES:
@@ -496,7 +497,7 @@ def purchase_probabilities(sessions: pd.DataFrame, persona: np.ndarray, treated:
 
 
 def _log_likelihood_by_persona(sessions: pd.DataFrame) -> np.ndarray:
-    """log P(persona-dependent observed columns | persona), shape (n, n_personas), exact."""
+    """Log P(persona-dependent observed columns | persona), shape (n, n_personas), exact."""
     n = len(sessions)
     cat_idx = pd.Categorical(sessions["category"], categories=CATEGORIES).codes
     inc_idx = pd.Categorical(sessions["income_level"], categories=INCOME_LEVELS).codes

@@ -52,7 +52,8 @@ class SourceData:
 
     ``fingerprint`` identifies the data and the code that made it (two loads with the same
     fingerprint hold the same rows); ``from_store`` says whether the data were read from the
-    run's stored tables rather than computed."""
+    run's stored tables rather than computed.
+    """
 
     source: str
     loaded: LoadResult
@@ -78,7 +79,8 @@ def describe_source(source: str | os.PathLike, n_sessions: int = DEFAULT_N_SESSI
 
 def code_fingerprint() -> str:
     """sha256 of the package version, the numpy version (its random streams) and the source of
-    the modules that make a run's data: a stored run made by other code is never reused."""
+    the modules that make a run's data: a stored run made by other code is never reused.
+    """
     digest = hashlib.sha256(f"{__version__}|numpy {np.__version__}".encode())
     here = Path(__file__).parent
     for name in _DATA_MODULES:
@@ -196,7 +198,8 @@ def ensure_database(
     """The run's SQLite database, built only if it is missing or was built from other data.
 
     A small ``<database>.source.json`` beside the database records the fingerprint of the data
-    it holds; a matching database is reused as it is."""
+    it holds; a matching database is reused as it is.
+    """
     from .database import build_database
 
     if db_path is None:

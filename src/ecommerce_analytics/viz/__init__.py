@@ -62,7 +62,8 @@ def apply_theme() -> None:
 
 def figure_json(fig: go.Figure) -> dict:
     """The figure as plain JSON, every float at the committed precision
-    (:func:`ecommerce_analytics.precision.round_figure`): the same on every machine."""
+    (:func:`ecommerce_analytics.precision.round_figure`): the same on every machine.
+    """
     return precision.round_figure(json.loads(pio.to_json(fig, validate=False, engine="json")))
 
 
