@@ -4,6 +4,7 @@ and the project's documents of the design must exist."""
 from __future__ import annotations
 
 import pytest
+from test_business import _upstream
 
 from ecommerce_analytics import paths
 from ecommerce_analytics import recommendations as rec
@@ -40,7 +41,7 @@ def test_docs_check_command(capsys):
 
 def test_readme_findings_quote_the_results():
     r = rec.load_all()
-    conv = r["01_exploratory_data_analysis"]["metrics"]["conversion_rate"]
+    conv = r.explore.metrics["conversion_rate"]
     readme = (paths.PROJECT_ROOT / "README.md").read_text()
     block = readme.split(rec.FINDINGS_START)[1].split(rec.FINDINGS_END)[0]
     assert f"Conversion is {100 * conv['estimate']:.1f}%" in block
@@ -54,9 +55,32 @@ def test_render_readme_needs_its_markers():
     assert "old" not in text and "- new" in text and text.startswith("a\n") and text.endswith("b\n")
 
 
-def test_impact_range_carries_the_interval():
-    r = rec.impact_range(lambda g, n: rec.normal_draws(10.0, 8.04, 11.96, n, g))
-    assert r["p5"] == pytest.approx(10 - 1.645, abs=0.05) and r["p95"] == pytest.approx(10 + 1.645, abs=0.05)
+def test_readme_findings_read_declared_fields_not_labels():
+    up = _upstream()
+    up.testing.calibration["table"] = [{"check": "A/A error with naive peeking (20 looks)", "estimate": 0.99}]
+    up.testing.observational["truth"]["discount_ate_kept"] = 0.03
+    bullets = rec.readme_findings(up)
+    assert len(bullets) == 6 and all(b.startswith("- ") for b in bullets)
+    assert bullets[0].startswith("- Conversion is 20.0% (95% CI 19.0% to 21.0%) and 60.0% of carts are abandoned")
+    assert "best model (forest) reaches ROC-AUC 0.720, 90.0% of the best possible (0.800)" in bullets[2]
+    assert "by +2.0 pp (95% CI +2.0 pp to +2.0 pp; true lift +2.1 pp); decision: ship." in bullets[3]
+    assert "against a true +3.0 pp on those sessions (+4.0 pp on all)" in bullets[4]
+    assert bullets[5] == (
+        "- Calibration over 100 simulated A/A and A/B tests each: false-positive rate 5.0%, CI coverage 95.0%; "
+        "naive peeking inflates errors to 25.0%, the mSPRT keeps them at 1.0%."
+    )  # from calibration.aa / .ab, not from the table's labels (0.99 there)
+
+
+def test_readme_findings_of_a_run_without_experiment_or_truth():
+    bullets = rec.readme_findings(_upstream(simulated=False))
+    assert len(bullets) == 4 and "checkout experiment" not in " ".join(bullets)
+
+
+def test_resume_bullets_quote_the_fields():
+    lines = rec.resume_bullets(_upstream())
+    assert "Segmented 1,000 customers" in lines[2] and "stability ARI 0.90" in lines[2]
+    assert "5.0% false positives at alpha 0.05, 95.0% interval coverage" in lines[3]
+    assert len(lines) == 5 and len(rec.resume_bullets(_upstream(simulated=False))) == 4
 
 
 @pytest.mark.parametrize("doc", DESIGN_DOCS)

@@ -11,6 +11,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_effectsize, proportions_ztest
 
 from ecommerce_analytics import experiments as ex
+from ecommerce_analytics import stats as sp
 
 
 # ------------------------------------------------------------------------ published values
@@ -58,8 +59,8 @@ def test_score_interval_matches_newcombe_table_and_z_test_matches_statsmodels():
     # method 5 (Mee 1984 score interval) 0.0533 to 0.3377; method 6 (Miettinen-Nurminen) 0.0528 to 0.3382.
     r = ex.two_proportions(48, 80, 56, 70)
     assert (round(r.ci_low, 4), round(r.ci_high, 4)) == (0.0533, 0.3377)
-    mn = ex._invert(
-        lambda d: ex._score_z_diff(56, 70, 48, 80, d) * np.sqrt(149 / 150),
+    mn = sp.invert_statistic(
+        lambda d: sp.score_z_difference(56, 70, 48, 80, d) * np.sqrt(149 / 150),
         np.array(56 / 70 - 48 / 80),
         -1.0,
         1.0,
@@ -354,10 +355,13 @@ def test_segment_effects_find_a_planted_difference():
         (lambda: ex.sample_size_proportions(0.95, 0.1), "strictly between 0 and 1"),
         (lambda: ex.adjust_pvalues([0.5, 1.2]), "p-values must lie in"),
         (lambda: ex.msprt_proportions([5], [0], [1], [10]), "n > 0"),
-        (lambda: ex.sample_size_proportions(0.2, 0.02, alpha=1.5), "alpha must lie"),
+        (lambda: ex.sample_size_proportions(0.2, 0.02, alpha=1.5), "alpha must be a number strictly between 0 and 1"),
         (lambda: ex.sample_size_proportions(0.2, 0.02, alternative="bigger"), "alternative must be one of"),
-        (lambda: ex.power_proportions(0.2, 0.02, 100, test="exact"), "test must be 'pooled' or 'unpooled'"),
-        (lambda: ex.two_proportions(1, 10, 1, 10, confidence=95), "confidence must lie"),
+        (lambda: ex.power_proportions(0.2, 0.02, 100, test="exact"), "test must be one of 'pooled', 'unpooled'"),
+        (
+            lambda: ex.two_proportions(1, 10, 1, 10, confidence=95),
+            "confidence must be a number strictly between 0 and 1",
+        ),
         (lambda: ex.bootstrap_mean_difference([1.0, 2.0], [1.0, 3.0], method="bc"), "method must be"),
         (
             lambda: ex.segment_effects(

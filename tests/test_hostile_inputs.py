@@ -30,7 +30,8 @@ from ecommerce_analytics import modeling as md
 from ecommerce_analytics.cli import main
 from ecommerce_analytics.config import run_name
 from ecommerce_analytics.data import DataContractError, escape_formulas, load_sessions, validate_sessions
-from ecommerce_analytics.schema import TARGET
+from ecommerce_analytics.data.numbers import _parse_whole
+from ecommerce_analytics.schema import COLUMNS_BY_NAME, TARGET
 from ecommerce_analytics.simulate import simulate
 
 
@@ -266,9 +267,9 @@ def test_a_single_shared_offset_keeps_the_wall_clock(tmp_path, sim):
 def test_whole_numbers_are_exact_above_2_to_the_53(sim):
     """A value a float64 would round (2**53 + 1) keeps its last digit: the parser never goes
     through a float (pages are bounded, so this is checked on the parser itself)."""
-    col = data.COLUMNS_BY_NAME["pages_visited"]
+    col = COLUMNS_BY_NAME["pages_visited"]
     reasons = np.array([None, None, None], dtype=object)
-    values = data._parse_whole(
+    values = _parse_whole(
         col,
         pd.Series(["9007199254740993", "-9223372036854775808", "3"], dtype=object),
         np.zeros(3, dtype=bool),

@@ -53,13 +53,18 @@ def test_leakage_audit_finds_a_pair_that_determines_the_target(small_sim):
 
 
 def test_fit_and_validate_works_on_any_tabular_dataset():
-    frame = _churn(4000)
-    comp = md.fit_and_validate(frame, "churned", ["tenure", "monthly_fee"], ["plan", "region"], seed=1)
+    frame = _churn(1500)
+    models = md.make_models(["tenure", "monthly_fee"], ["plan", "region"], seed=1)
+    models["random_forest"].set_params(model__n_estimators=30, model__n_jobs=1)
+    models["xgboost"].set_params(model__n_estimators=60, model__n_jobs=1)
+    comp = md.fit_and_validate(
+        frame, "churned", ["tenure", "monthly_fee"], ["plan", "region"], seed=1, models=models, folds=3
+    )
     table = comp.table()
     assert set(table.model) == {"logistic_regression", "random_forest", "xgboost"}
     assert table.best.sum() == 1 and comp.best == table.loc[table.cv_auc.idxmax(), "model"]
     assert comp.holdout[comp.best].roc_auc.estimate > 0.7
-    assert len(comp.test_index) == 800 and not set(comp.test_index) & set(comp.train_index)
+    assert len(comp.test_index) == 300 and not set(comp.test_index) & set(comp.train_index)
     assert (table.cv_ci_low <= table.cv_auc).all() and (table.cv_auc <= table.cv_ci_high).all()
     with pytest.raises(md.ModelMismatchError, match="lacks column"):
         md.fit_and_validate(frame, "churned", ["nope"], [])
@@ -76,12 +81,12 @@ def test_cross_validation_is_reproducible():
 
 def test_delong_matches_sklearn_and_a_paired_bootstrap():
     rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 2000)
-    a = y * 0.8 + rng.normal(0, 1, 2000)
-    b = y * 0.5 + rng.normal(0, 1, 2000)
+    y = rng.integers(0, 2, 1000)
+    a = y * 0.8 + rng.normal(0, 1, 1000)
+    b = y * 0.5 + rng.normal(0, 1, 1000)
     res = md.delong_test(y, a, b)
     assert res["auc_a"] == pytest.approx(roc_auc_score(y, a)) and res["auc_b"] == pytest.approx(roc_auc_score(y, b))
-    idx = rng.integers(0, len(y), size=(1000, len(y)))
+    idx = rng.integers(0, len(y), size=(400, len(y)))
     diffs = [roc_auc_score(y[i], a[i]) - roc_auc_score(y[i], b[i]) for i in idx]
     se_boot = np.std(diffs, ddof=1)
     se_delong = (res["ci_high"] - res["ci_low"]) / (2 * 1.959964)
@@ -205,8 +210,74 @@ def test_model_mismatch_and_missing_files_are_clear_errors(saved_model, small_si
 
 def test_shap_importances_sum_to_the_model_output(small_sim):
     frame = md.stage_frame(small_sim.sessions, md.BROWSE)
-    pipe = md.make_models(md.BROWSE.numeric, md.BROWSE.categorical)["xgboost"]
+    pipe = md.make_models(md.BROWSE.numeric, md.BROWSE.categorical)["xgboost"].set_params(
+        model__n_estimators=60, model__n_jobs=1
+    )
     pipe.fit(frame[md.BROWSE.features], frame[TARGET])
     shap = md.shap_importances(pipe, frame[md.BROWSE.features].head(300), md.BROWSE.categorical)
     assert set(shap.feature) == set(md.BROWSE.features)  # one-hot columns summed back
     assert (shap.mean_abs_shap >= 0).all() and shap.mean_abs_shap.is_monotonic_decreasing
+
+
+def test_interval_functions_take_alpha():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 400)
+    a, b = y * 0.8 + rng.normal(0, 1, 400), y * 0.5 + rng.normal(0, 1, 400)
+    est = md.auc_ci(y, a)
+    assert est.estimate == pytest.approx(roc_auc_score(y, a)) and est.confidence == 0.95 and est.method == "DeLong"
+    half = (est.ci_high - est.ci_low) / 2
+    narrow = md.auc_ci(y, a, alpha=0.5)
+    assert (narrow.ci_high - narrow.ci_low) / 2 == pytest.approx(
+        half * 0.6744898 / 1.959964
+    ) and narrow.confidence == 0.5
+    wide, tight = md.delong_test(y, a, b), md.delong_test(y, a, b, alpha=0.5)
+    assert tight["difference"] == wide["difference"] and tight["p_value"] == wide["p_value"]
+    assert (tight["ci_high"] - tight["ci_low"]) == pytest.approx(
+        (wide["ci_high"] - wide["ci_low"]) * 0.6744898 / 1.959964
+    )
+    frame = _churn(300)
+    pipe = md.make_models(["tenure"], ["plan"])["logistic_regression"]
+    cv95 = md.cross_validate(pipe, frame[["tenure", "plan"]], frame.churned, folds=3)
+    cv50 = md.cross_validate(pipe, frame[["tenure", "plan"]], frame.churned, folds=3, alpha=0.5)
+    from scipy import stats
+
+    ratio = stats.t.ppf(0.75, 2) / stats.t.ppf(0.975, 2)
+    assert cv50.auc.estimate == cv95.auc.estimate and cv50.auc.confidence == 0.5
+    assert cv50.auc.ci_high - cv50.auc.estimate == pytest.approx((cv95.auc.ci_high - cv95.auc.estimate) * ratio)
+    for call in (
+        lambda: md.auc_ci(y, a, alpha=0),
+        lambda: md.delong_test(y, a, b, alpha=1.0),
+        lambda: md.cross_validate(pipe, frame[["tenure"]], frame.churned, alpha=-0.1),
+        lambda: md.evaluate_holdout("m", y, a, 0.5, alpha=2),
+    ):
+        with pytest.raises(ValueError, match="alpha must be a number strictly between 0 and 1"):
+            call()
+    with pytest.raises(ValueError, match="folds must be an integer of at least 2"):
+        md.cross_validate(pipe, frame[["tenure"]], frame.churned, folds=1)
+
+
+def test_evaluate_holdout_on_a_hand_computed_example():
+    y = np.array([0, 0, 1, 1])
+    p = np.array([0.1, 0.4, 0.35, 0.8])
+    h = md.evaluate_holdout("m", y, p, 0.3)
+    assert h.roc_auc.estimate == 0.75 and h.prevalence == 0.5 and h.threshold == 0.3
+    assert h.brier == pytest.approx((0.01 + 0.16 + 0.4225 + 0.04) / 4)
+    assert h.f1 == pytest.approx(0.8)  # predicted yes: 0.4, 0.35, 0.8 -> precision 2/3, recall 1
+    assert h.to_dict()["roc_auc"]["estimate"] == 0.75
+
+
+def test_the_package_keeps_every_public_name_of_the_former_module():
+    former = [
+        "Stage", "BROWSE", "CART", "session_features", "stage_frame", "funnel_identity", "leakage_audit",
+        "make_models", "CVResult", "cross_validate", "HoldoutResult", "evaluate_holdout", "delong_test",
+        "auc_permutation_test", "reliability_curve", "confusion_at", "permutation_importances", "shap_importances",
+        "value_curve", "gain_curve", "save_model", "load_model", "ModelMismatchError", "ModelComparison",
+        "fit_and_validate", "best_f1_threshold", "check_features", "score_sessions", "model_path", "MODEL_FORMAT",
+        "ModelFileError", "read_model_card", "N_JOBS", "LOG_COLUMNS",
+    ]  # fmt: skip
+    assert [n for n in former if n not in md.__all__] == []
+    assert all(hasattr(md, n) for n in md.__all__)
+    from ecommerce_analytics.modeling import PredictionResults, load_model, score_sessions
+
+    assert PredictionResults.NOTEBOOK == "03_purchase_prediction" and PredictionResults.VERSION == 1
+    assert load_model is md.load_model and score_sessions is md.score_sessions

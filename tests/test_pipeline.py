@@ -76,7 +76,7 @@ def test_parameters_are_injected(small_run):
 def test_results_json_has_a_stable_envelope(small_run):
     for path in NOTEBOOKS:
         doc = _results(small_run[0], path.stem)
-        assert set(doc) == {"schema_version", "notebook", "run", "results"}
+        assert set(doc) == {"schema_version", "notebook", "version", "run", "results"}
         assert doc["schema_version"] == RESULTS_SCHEMA_VERSION and doc["notebook"] == path.stem
         assert doc["run"] == {"name": "simulated-n1500-seed3", "source": "simulated", "n_sessions": 1500, "seed": 3}
 
@@ -410,3 +410,45 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     assert lines == ["interrupted: 01_exploratory_data_analysis, nothing written"], rest
     assert not list(report_dir.rglob("01_*"))
     assert not list(Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}{proc.pid}-*"))
+
+
+def test_injected_output_folders_are_removed_and_counts_renumbered():
+    from ecommerce_analytics.pipeline.execute import _inject_parameters, _remove_output_dirs
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("SOURCE = 'simulated'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1"),
+    ]
+    run = Run("simulated", 10, 1)
+    _inject_parameters(nb, run, Path("/tmp/staging-x"))
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert tags == [["parameters"], ["injected-parameters"], ["injected-outputs"], []]
+    assert "OUTPUT_DIRS = {'staging': '/tmp/staging-x'" in nb.cells[2].source
+    for count, cell in enumerate(nb.cells, 1):  # as the kernel numbers them
+        cell.execution_count = count
+        cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=count)]
+    _remove_output_dirs(nb)
+    assert [c.metadata.get("tags", []) for c in nb.cells] == [["parameters"], ["injected-parameters"], []]
+    assert [c.execution_count for c in nb.cells] == [1, 2, 3]
+    assert [c.outputs[0]["execution_count"] for c in nb.cells] == [1, 2, 3]
+    # The default run gets no injected parameters, only the output folders (removed afterwards).
+    nb.cells = nb.cells[:1] + nb.cells[2:]
+    _inject_parameters(nb, Run(), Path("/tmp/s"))
+    assert [c.metadata.get("tags", []) for c in nb.cells] == [["parameters"], ["injected-outputs"], []]
+
+
+def test_no_run_state_travels_through_environment_variables():
+    """Only documented, read-only uses of os.environ are left in the package."""
+    allowed = {
+        "paths.py": "ECOMMERCE_ANALYTICS_ROOT",  # point the package at another checkout
+        "download.py": "KAGGLE",  # the Kaggle CLI's own credentials
+        "data.py": "KAGGLE",
+        "execute.py": "{**os.environ, **kernel_env}",  # the caller's extra kernel variables, copied
+    }
+    package = Path(__file__).resolve().parents[1] / "src" / "ecommerce_analytics"
+    for path in package.rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "os.environ" in line and not line.lstrip().startswith("#"):
+                assert path.name in allowed and allowed[path.name] in line, f"{path.name}: {line.strip()}"
+                assert not re.search(r"os\.environ(\[[^]]+\]\s*=|\.update|\.pop|\.setdefault)", line), line

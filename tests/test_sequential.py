@@ -86,7 +86,7 @@ def test_unequal_looks_and_single_look():
         ({"information_fractions": [0.5, 0.4, 1.0]}, "increase strictly"),
         ({"information_fractions": [0.5, 0.9]}, "exactly 1"),
         ({"looks": 3, "spending": "haybittle"}, "spending must be one of"),
-        ({"looks": 3, "alpha": 0}, "alpha must lie"),
+        ({"looks": 3, "alpha": 0}, "alpha must be a number strictly between 0 and 1"),
         ({"looks": 3, "sides": 3}, "sides must be 1 or 2"),
         ({}, "exactly one of looks"),
     ],

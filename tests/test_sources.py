@@ -4,6 +4,8 @@ same code and parameters, and the database is rebuilt only when its data changed
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -90,3 +92,39 @@ def test_a_file_source_has_a_fingerprint_of_its_content(tmp_path, small_sim):
     assert first.fingerprint == sources.load_source(path).fingerprint and not first.is_simulated
     small_sim.sessions.head(301).to_csv(path, index=False)
     assert sources.load_source(path).fingerprint != first.fingerprint
+
+
+@pytest.fixture()
+def package_copy(tmp_path):
+    """A copy of the package's source files, to change one without touching the real ones."""
+    copy = tmp_path / "pkg"
+    shutil.copytree(Path(sources.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_the_code_fingerprint_changes_with_any_module_of_the_data_subpackage(package_copy):
+    base = sources.code_fingerprint(package_copy)
+    assert base == sources.code_fingerprint()  # same code, same fingerprint wherever it lies
+    data_files = sorted((package_copy / "data").glob("*.py"))
+    assert {"__init__.py", "reading.py", "encoding.py", "header.py", "validation.py"} <= {p.name for p in data_files}
+    for path in [*data_files, package_copy / "schema.py", package_copy / "simulate.py"]:
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# changed\n")
+        assert sources.code_fingerprint(package_copy) != base, path.name
+        path.write_bytes(original)
+    assert sources.code_fingerprint(package_copy) == base
+    (package_copy / "data" / "new_rule.py").write_text("RULE = 1\n")  # a module added to the subpackage
+    assert sources.code_fingerprint(package_copy) != base
+    (package_copy / "data" / "new_rule.py").unlink()
+    (package_copy / "viz" / "__init__.py").write_text("# figures do not make data\n")
+    assert sources.code_fingerprint(package_copy) == base
+
+
+def test_a_stored_run_is_not_reused_after_a_data_module_changes(isolated_store, package_copy, monkeypatch):
+    sources.prepare_source(n_sessions=N, seed=SEED)
+    assert sources.load_source(n_sessions=N, seed=SEED).from_store
+    reading = package_copy / "data" / "reading.py"
+    reading.write_text(reading.read_text() + "\n# a changed reader\n")
+    real = sources.code_fingerprint
+    monkeypatch.setattr(sources, "code_fingerprint", lambda: real(package_copy))
+    assert not sources.load_source(n_sessions=N, seed=SEED).from_store

@@ -1,3 +1,5 @@
+"""``python -m ecommerce_analytics``: the command line."""
+
 import sys
 
 from .cli import main

@@ -1,12 +1,12 @@
-"""Calibration study of the experiment statistics: simulated experiments with a known truth,
-10,000 per check by default, vectorized over the simulations.
+"""Calibration study of the experiment statistics: simulated experiments with a known truth.
 
-Each check reports the simulated rate with its 99% Wilson interval and the nominal value the
-rate should equal; ``consistent`` says whether that interval contains the nominal value.
-Checks: A/A false-positive rate; coverage of the score intervals of the absolute and
-relative lift (including a low base rate, 2% -> 3% at 1,000 users per arm); delta-method
-coverage of a ratio metric with users randomized; CUPED coverage; BCa bootstrap coverage;
-the group-sequential design's type-I error and power against the design's computed values.
+10,000 simulations per check by default, vectorized over the simulations. Each check reports
+the simulated rate with its 99% Wilson interval and the nominal value the rate should equal;
+``consistent`` says whether that interval contains the nominal value. Checks: A/A
+false-positive rate; coverage of the score intervals of the absolute and relative lift
+(including a low base rate, 2% -> 3% at 1,000 users per arm); delta-method coverage of a ratio
+metric with users randomized; CUPED coverage; BCa bootstrap coverage; the group-sequential
+design's type-I error and power against the design's computed values.
 """
 
 from __future__ import annotations
@@ -16,13 +16,21 @@ import pandas as pd
 from scipy import stats
 
 from . import experiments as ex
+from .experiments.bootstrap import _bca_limits
 from .sequential import crossing_probabilities
+from .stats.intervals import z_critical
+from .stats.validation import check_alpha, check_min_count, check_open_unit
 
 __all__ = ["ratio_coverage", "cuped_coverage", "bootstrap_coverage", "group_sequential_power", "calibration_checks"]
 
 
 def _row(check: str, hits: np.ndarray, nominal: float, setting: str, confidence: float) -> dict:
     r = ex.binomial_rate(int(np.sum(hits)), len(hits), confidence=confidence)
+    return _rate_row(check, r, nominal, len(hits), setting)
+
+
+def _rate_row(check: str, r: dict, nominal: float, n_sims: int, setting: str) -> dict:
+    """One row of :func:`calibration_checks` from a simulated rate with its interval."""
     return {
         "check": check,
         "estimate": r["estimate"],
@@ -30,19 +38,47 @@ def _row(check: str, hits: np.ndarray, nominal: float, setting: str, confidence:
         "ci_high": r["ci_high"],
         "nominal": nominal,
         "consistent": bool(r["ci_low"] <= nominal <= r["ci_high"]),
-        "n_sims": len(hits),
+        "n_sims": n_sims,
         "setting": setting,
     }
 
 
 def ratio_coverage(n_sims: int = 10_000, n_users: int = 400, *, alpha: float = 0.05, seed: int = 0) -> np.ndarray:
-    """Per simulation, whether the delta-method interval of a difference of ratio metrics
-    (purchases / sessions, users randomized, each user's sessions correlated through a
-    user-level rate) covers the true difference 0 (A/A).
+    """Per simulation, whether the delta-method interval of a difference of ratio metrics covers 0 (A/A).
+
+    The metric is purchases / sessions with users randomized, each user's sessions correlated
+    through a user-level rate (beta(2, 8)); sessions per user are 1 + Poisson(2).
+
+    Parameters
+    ----------
+    n_sims : int, default 10000
+        Simulated A/A experiments.
+    n_users : int, default 400
+        Users per arm (at least 2).
+    alpha : float, default 0.05
+        Significance level of the intervals.
+    seed : int, default 0
+        Seed of the simulation.
+
+    Returns
+    -------
+    ndarray of bool
+        One entry per simulation.
+
+    References
+    ----------
+    Deng, Knoblich & Lu (2018), Applying the delta method in metric analytics, *KDD 2018*.
+
+    Examples
+    --------
+    >>> bool(ratio_coverage(200, 100).mean() > 0.9)
+    True
     """
+    check_min_count(n_sims, "n_sims")
+    check_min_count(n_users, "n_users", 2)
     rng = np.random.default_rng(seed)
     out = np.empty(n_sims, dtype=bool)
-    z = stats.norm.isf(alpha / 2)
+    z = z_critical(alpha)
     for start in range(0, n_sims, 2000):
         m = min(2000, n_sims - start)
         ratio, var = [], []
@@ -70,9 +106,39 @@ def cuped_coverage(
     alpha: float = 0.05,
     seed: int = 0,
 ) -> np.ndarray:
-    """Per simulation, whether the CUPED + Welch interval (:func:`experiments.cuped`, pooled
-    theta) covers the true effect.
+    """Per simulation, whether the CUPED + Welch interval (pooled theta) covers the true effect.
+
+    The same computation as :func:`ecommerce_analytics.experiments.cuped`, vectorized over the
+    simulations.
+
+    Parameters
+    ----------
+    n_sims, n_per_arm : int
+        Simulated experiments and units per arm (at least 2).
+    effect : float, default 0.1
+        True difference of means.
+    rho : float, default 0.7
+        Correlation of the metric with the covariate, in [0, 1).
+    alpha : float, default 0.05
+        Significance level of the intervals.
+    seed : int, default 0
+        Seed of the simulation.
+
+    Returns
+    -------
+    ndarray of bool
+        One entry per simulation.
+
+    Examples
+    --------
+    >>> bool(cuped_coverage(200, 50).mean() > 0.9)
+    True
     """
+    check_min_count(n_sims, "n_sims")
+    check_min_count(n_per_arm, "n_per_arm", 2)
+    check_alpha(alpha)
+    if not 0 <= rho < 1:
+        raise ValueError(f"rho must be a number in [0, 1), got {rho!r}")
     rng = np.random.default_rng(seed)
     x = rng.normal(0, 1, (n_sims, 2, n_per_arm))
     y = rho * x + rng.normal(0, np.sqrt(1 - rho**2), x.shape)
@@ -90,13 +156,44 @@ def cuped_coverage(
 def bootstrap_coverage(
     n_sims: int = 10_000, n_per_arm: int = 100, *, n_resamples: int = 400, alpha: float = 0.05, seed: int = 0
 ) -> np.ndarray:
-    """Per simulation, whether the BCa bootstrap interval of a difference of means
-    (:func:`experiments.bootstrap_mean_difference` with ``method="bca"``) covers the truth, on
-    skewed metrics (gamma with shape 4, skewness 1) with different means in the two arms.
-    Measured over 10,000 simulations: about 94.3% (94.0% and 94.6% with two seeds), slightly
-    below 95%; on heavier skew (exponential, skewness 2) every bootstrap interval, percentile or
-    BCa, covers about 94%: a small-sample limit of the bootstrap that BCa does not remove.
+    """Per simulation, whether the BCa bootstrap interval of a difference of means covers the truth.
+
+    The interval is :func:`ecommerce_analytics.experiments.bootstrap_mean_difference`'s with
+    ``method="bca"``, on skewed metrics (gamma with shape 4, skewness 1) with different means in
+    the two arms. Measured over 10,000 simulations: about 94.3% (94.0% and 94.6% with two
+    seeds), slightly below 95%; on heavier skew (exponential, skewness 2) every bootstrap
+    interval, percentile or BCa, covers about 94%: a small-sample limit of the bootstrap that
+    BCa does not remove.
+
+    Parameters
+    ----------
+    n_sims, n_per_arm : int
+        Simulated experiments and units per arm (at least 2).
+    n_resamples : int, default 400
+        Bootstrap resamples per simulation.
+    alpha : float, default 0.05
+        Significance level of the intervals.
+    seed : int, default 0
+        Seed of the simulation.
+
+    Returns
+    -------
+    ndarray of bool
+        One entry per simulation.
+
+    References
+    ----------
+    Efron (1987), Better bootstrap confidence intervals, *JASA* 82, 171-185.
+
+    Examples
+    --------
+    >>> bool(bootstrap_coverage(20, 30, n_resamples=200).mean() > 0.7)
+    True
     """
+    check_min_count(n_sims, "n_sims")
+    check_min_count(n_per_arm, "n_per_arm", 2)
+    check_min_count(n_resamples, "n_resamples", 10)
+    check_alpha(alpha)
     rng = np.random.default_rng(seed)
     out = np.empty(n_sims, dtype=bool)
     mean_c, mean_t = 1.0, 1.5
@@ -105,14 +202,26 @@ def bootstrap_coverage(
         diffs = t[rng.integers(0, n_per_arm, (n_resamples, n_per_arm))].mean(1) - c[
             rng.integers(0, n_per_arm, (n_resamples, n_per_arm))
         ].mean(1)
-        lo, hi = ex._bca_limits(diffs, t.mean() - c.mean(), c, t, 1 - alpha)
+        lo, hi = _bca_limits(diffs, t.mean() - c.mean(), c, t, 1 - alpha)
         out[i] = lo <= mean_t - mean_c <= hi
     return out
 
 
 def group_sequential_power(study: dict) -> float:
-    """Power of the study's group-sequential design at its lift, in the normal approximation
-    (pooled z: drift ``lift / se_1`` and boundaries scaled by ``se_0 / se_1``).
+    """Power of the study's group-sequential design at its lift, in the normal approximation.
+
+    The pooled z has drift ``lift / se_1`` and boundaries scaled by ``se_0 / se_1`` (``se_0``
+    under H0, ``se_1`` under the lift).
+
+    Parameters
+    ----------
+    study : dict
+        A result of :func:`ecommerce_analytics.experiments.calibration_study`.
+
+    Returns
+    -------
+    float
+        The probability of crossing a boundary at some look.
     """
     n, pc = study["n_per_arm"], study["p_control"]
     pt = pc + study["lift"]
@@ -123,22 +232,8 @@ def group_sequential_power(study: dict) -> float:
     return float(crossing_probabilities(b, d["information_fractions"], study["lift"] / se1).sum())
 
 
-def calibration_checks(
-    n_sims: int = 10_000,
-    *,
-    seed: int = 0,
-    alpha: float = 0.05,
-    confidence: float = 0.99,
-    bootstrap_sims: int | None = None,
-) -> pd.DataFrame:
-    """Every calibration check, one row each: ``check, estimate, ci_low, ci_high`` (the
-    ``confidence`` Wilson interval of the simulated rate), ``nominal``, ``consistent`` (the
-    interval contains the nominal value), ``n_sims`` and ``setting``. The bootstrap check (the
-    slowest, about 1 s per 1,000 simulations) runs ``bootstrap_sims`` simulations (default
-    ``n_sims``; 0 skips it).
-    """
-    if n_sims < 100:
-        raise ValueError(f"n_sims must be at least 100, got {n_sims}")
+def _studies(n_sims: int, seed: int, alpha: float, confidence: float) -> tuple[dict, dict, dict]:
+    """The A/A study, the A/B study (+2 pp) and the low-base-rate study (2% -> 3%, 1,000 per arm)."""
     aa = ex.calibration_study(n_sims=n_sims, lift=0.0, alpha=alpha, seed=seed, confidence=confidence)
     ab = ex.calibration_study(n_sims=n_sims, lift=0.02, alpha=alpha, seed=seed + 1, confidence=confidence)
     low = ex.calibration_study(
@@ -152,55 +247,84 @@ def calibration_checks(
         seed=seed + 2,
         confidence=confidence,
     )
+    return aa, ab, low
+
+
+def _study_rows(aa: dict, ab: dict, low: dict, alpha: float, n_sims: int) -> list[dict]:
+    """Rows of the checks read from the calibration studies (error rates, coverages, group-sequential power)."""
     base = f"{aa['n_per_arm']:,} users per arm, control rate {aa['p_control']:.0%}"
     gs = f"{aa['gs_looks']} equally spaced looks, Lan-DeMets O'Brien-Fleming-type spending"
-    rows = []
-    for name, study, key, nominal, setting in (
-        ("A/A false-positive rate (pooled z, fixed horizon)", aa, "rejection_rate", alpha, base),
-        ("coverage of the absolute lift (score interval)", ab, "ci_coverage", 1 - alpha, base + ", lift +2 pp"),
-        (
-            "coverage of the relative lift (score interval)",
-            ab,
-            "relative_ci_coverage",
-            1 - alpha,
-            base + ", lift +2 pp",
-        ),
-        (
-            "coverage of the relative lift, low base rate",
-            low,
-            "relative_ci_coverage",
-            1 - alpha,
-            "1,000 users per arm, 2% -> 3%",
-        ),
-        ("group-sequential type-I error", aa, "group_sequential_rejection_rate", alpha, base + "; " + gs),
-    ):
-        r = study[key]
-        rows.append(
-            {
-                "check": name,
-                "estimate": r["estimate"],
-                "ci_low": r["ci_low"],
-                "ci_high": r["ci_high"],
-                "nominal": nominal,
-                "consistent": bool(r["ci_low"] <= nominal <= r["ci_high"]),
-                "n_sims": n_sims,
-                "setting": setting,
-            }
+    rows = [
+        _rate_row(name, study[key], nominal, n_sims, setting)
+        for name, study, key, nominal, setting in (
+            ("A/A false-positive rate (pooled z, fixed horizon)", aa, "rejection_rate", alpha, base),
+            ("coverage of the absolute lift (score interval)", ab, "ci_coverage", 1 - alpha, base + ", lift +2 pp"),
+            (
+                "coverage of the relative lift (score interval)",
+                ab,
+                "relative_ci_coverage",
+                1 - alpha,
+                base + ", lift +2 pp",
+            ),
+            (
+                "coverage of the relative lift, low base rate",
+                low,
+                "relative_ci_coverage",
+                1 - alpha,
+                "1,000 users per arm, 2% -> 3%",
+            ),
+            ("group-sequential type-I error", aa, "group_sequential_rejection_rate", alpha, base + "; " + gs),
         )
-    r = ab["group_sequential_rejection_rate"]
-    power = group_sequential_power(ab)
+    ]
     rows.append(
-        {
-            "check": "group-sequential power (vs design)",
-            "estimate": r["estimate"],
-            "ci_low": r["ci_low"],
-            "ci_high": r["ci_high"],
-            "nominal": power,
-            "consistent": bool(r["ci_low"] <= power <= r["ci_high"]),
-            "n_sims": n_sims,
-            "setting": base + ", lift +2 pp; " + gs,
-        }
+        _rate_row(
+            "group-sequential power (vs design)",
+            ab["group_sequential_rejection_rate"],
+            group_sequential_power(ab),
+            n_sims,
+            base + ", lift +2 pp; " + gs,
+        )
     )
+    return rows
+
+
+def calibration_checks(
+    n_sims: int = 10_000,
+    *,
+    seed: int = 0,
+    alpha: float = 0.05,
+    confidence: float = 0.99,
+    bootstrap_sims: int | None = None,
+) -> pd.DataFrame:
+    """Every calibration check, one row each.
+
+    Parameters
+    ----------
+    n_sims : int, default 10000
+        Simulations per check (at least 100).
+    seed : int, default 0
+        Base seed (each check uses its own offset).
+    alpha : float, default 0.05
+        Level of the tests and intervals checked.
+    confidence : float, default 0.99
+        Confidence of the Wilson interval of each simulated rate.
+    bootstrap_sims : int, optional
+        Simulations of the bootstrap check (the slowest, about 1 s per 1,000 simulations);
+        default ``n_sims``, 0 skips it.
+
+    Returns
+    -------
+    DataFrame
+        ``check, estimate, ci_low, ci_high`` (the ``confidence`` Wilson interval of the
+        simulated rate), ``nominal``, ``consistent`` (the interval contains the nominal value),
+        ``n_sims`` and ``setting``.
+    """
+    if n_sims < 100:
+        raise ValueError(f"n_sims must be at least 100, got {n_sims}")
+    check_alpha(alpha)
+    check_open_unit(confidence, "confidence")
+    aa, ab, low = _studies(n_sims, seed, alpha, confidence)
+    rows = _study_rows(aa, ab, low, alpha, n_sims)
     rows.append(
         _row(
             "coverage of a ratio metric (delta method)",

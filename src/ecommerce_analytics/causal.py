@@ -1,6 +1,7 @@
-"""Effects of a binary "treatment" from observational data: naive contrast, regression
-adjustment, inverse-probability weighting, augmented IPW (doubly robust) and propensity-score
-matching, for the average effect (ATE) and the effect on the treated (ATT), with overlap
+"""Effects of a binary "treatment" from observational data, with overlap and balance checks.
+
+Naive contrast, regression adjustment, inverse-probability weighting, augmented IPW (doubly
+robust) and propensity-score matching, for the average effect (ATE) and the effect on the treated (ATT), with overlap
 trimming, balance diagnostics and a rule for when a causal conclusion may be stated.
 
 Standard errors of the regression, IPW and AIPW estimators are M-estimation (sandwich)
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,9 @@ import statsmodels.api as sm
 from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
-from .metrics import rate_difference
+from .stats.intervals import rate_difference, z_critical
+from .stats.result import EstimateResult
+from .stats.validation import check_alpha, check_choice, check_positive
 
 __all__ = [
     "CausalEstimate",
@@ -52,36 +56,98 @@ SMD_THRESHOLD = 0.1  # |standardized mean difference| above which a covariate co
 _ESTIMANDS = ("ATE", "ATT")
 
 
-@dataclass(frozen=True)
-class CausalEstimate:
-    """An effect estimate of the treatment on the outcome's mean (a rate for 0/1 outcomes)."""
+@dataclass(frozen=True, init=False)
+class CausalEstimate(EstimateResult):
+    """An effect estimate of the treatment on the outcome's mean (a rate for 0/1 outcomes).
 
-    method: str
-    estimand: str  # "ATE" (all units) or "ATT" (treated units)
-    estimate: float
-    ci_low: float
-    ci_high: float
-    n: int
+    Built as ``CausalEstimate(method, estimand, estimate, ci_low, ci_high, n, note="", se=nan,
+    p_value=nan, trimmed=0, extra=None, alpha=0.05)``; a subclass of :class:`.stats.EstimateResult`
+    whose ``to_dict()`` keeps its historical keys (without ``extra`` and ``alpha``).
+
+    Attributes
+    ----------
+    method : str
+        The estimator.
+    estimand : str
+        ``"ATE"`` (all units) or ``"ATT"`` (treated units).
+    estimate, ci_low, ci_high : float
+        The effect and its ``1 - alpha`` interval.
+    n : int
+        Units analyzed.
+    note : str
+        Trimming, overlap and other caveats.
+    se, p_value : float
+        Standard error and two-sided p-value (NaN where not computed).
+    trimmed : int
+        Units dropped by trimming.
+    extra : dict
+        Estimator-specific values (potential-outcome means...).
+    alpha : float
+        Significance level of the interval.
+
+    Examples
+    --------
+    >>> r = CausalEstimate("IPW (Hajek)", "ATE", 0.05, 0.01, 0.09, 1000, se=0.02, p_value=0.01)
+    >>> sorted(r.to_dict())[:3], r.summary().loc[0, "estimand"]
+    (['ci_high', 'ci_low', 'estimand'], 'ATE')
+    """
+
+    estimand: str = "ATE"
     note: str = ""
     se: float = float("nan")
-    p_value: float = float("nan")
     trimmed: int = 0
     extra: dict = field(default_factory=dict)
+    _dict_keys: ClassVar[tuple[str, ...]] = (
+        "method",
+        "estimand",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "n",
+        "note",
+        "se",
+        "p_value",
+        "trimmed",
+    )
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+    def __init__(
+        self,
+        method: str,
+        estimand: str,
+        estimate: float,
+        ci_low: float,
+        ci_high: float,
+        n: int,
+        note: str = "",
+        se: float = float("nan"),
+        p_value: float = float("nan"),
+        trimmed: int = 0,
+        extra: dict | None = None,
+        *,
+        alpha: float = 0.05,
+    ) -> None:
+        self._set(
+            estimate=estimate,
+            ci_low=ci_low,
+            ci_high=ci_high,
+            p_value=p_value,
+            n=n,
+            method=method,
+            alpha=alpha,
+            estimand=estimand,
+            note=note,
+            se=se,
+            trimmed=trimmed,
+            extra={} if extra is None else extra,
+        )
 
 
 def _check_estimand(estimand: str) -> None:
-    if estimand not in _ESTIMANDS:
-        raise ValueError(f"estimand must be one of {_ESTIMANDS}, got {estimand!r}")
+    check_choice(estimand, "estimand", _ESTIMANDS)
 
 
 def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    check_alpha(alpha)
 
 
 def _inputs(y, t, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -99,8 +165,27 @@ def _inputs(y, t, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 def design_matrix(
     frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str], log: Sequence[str] = ()
 ) -> pd.DataFrame:
-    """Covariates as a float matrix: numeric (``log`` ones as log1p), categoricals one-hot
-    with the first level dropped.
+    """Covariates as a float matrix: numeric (``log`` ones as log1p), categoricals one-hot.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per unit.
+    numeric, categorical : sequence of str
+        Numeric columns, and categorical columns (one-hot, first level dropped).
+    log : sequence of str
+        Numeric columns entered as ``log1p``.
+
+    Returns
+    -------
+    DataFrame
+        Float columns, one row per unit.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"x": [0.0, 1.0], "g": ["a", "b"]})
+    >>> design_matrix(f, ["x"], ["g"]).columns.tolist()
+    ['x', 'g_b']
     """
     parts = []
     for col in numeric:
@@ -119,8 +204,34 @@ def _standardized(X: pd.DataFrame) -> np.ndarray:
 
 
 def naive_difference(y: np.ndarray, t: np.ndarray, *, alpha: float = 0.05) -> CausalEstimate:
-    """Treated minus untreated mean outcome (Newcombe interval for 0/1 outcomes, Welch otherwise)."""
+    """Treated minus untreated mean outcome (Newcombe interval for 0/1 outcomes, Welch otherwise).
+
+    Parameters
+    ----------
+    y : array_like of float
+        Outcome per unit.
+    t : array_like of bool
+        Treatment indicator per unit (both arms present).
+    alpha : float, default 0.05
+        Significance level of the interval.
+
+    Returns
+    -------
+    CausalEstimate
+        The unadjusted contrast (estimand labelled ATE; it is one only in a randomized design).
+
+    Examples
+    --------
+    >>> r = naive_difference(np.array([1.0, 0.0, 1.0, 1.0]), np.array([0, 0, 1, 1]))
+    >>> r.estimate
+    0.5
+    """
+    _check_alpha(alpha)
     y, t = np.asarray(y, dtype=float), np.asarray(t).astype(bool)
+    if len(y) != len(t):
+        raise ValueError("y and t must have one entry per unit")
+    if t.all() or not t.any():
+        raise ValueError("t must contain both treated and untreated units")
     if set(np.unique(y)) <= {0.0, 1.0}:
         est = rate_difference(int(y[t].sum()), int(t.sum()), int(y[~t].sum()), int((~t).sum()), 1 - alpha)
         return CausalEstimate(
@@ -131,6 +242,7 @@ def naive_difference(y: np.ndarray, t: np.ndarray, *, alpha: float = 0.05) -> Ca
             est.ci_high,
             len(y),
             "no adjustment: treated and untreated groups differ before treatment",
+            alpha=alpha,
         )
     res = stats.ttest_ind(y[t], y[~t], equal_var=False)
     ci = res.confidence_interval(1 - alpha)
@@ -142,6 +254,7 @@ def naive_difference(y: np.ndarray, t: np.ndarray, *, alpha: float = 0.05) -> Ca
         float(ci.high),
         len(y),
         p_value=float(res.pvalue),
+        alpha=alpha,
     )
 
 
@@ -188,8 +301,9 @@ def _sandwich_effect(
 
 
 def _fit_propensity(t: np.ndarray, P: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Logit/probit propensity model by maximum likelihood (statsmodels). Returns the
-    parameters, the per-unit scores and the mean Hessian.
+    """Logit/probit propensity model by maximum likelihood (statsmodels).
+
+    Returns the parameters, the per-unit scores and the mean Hessian.
     """
     model = (sm.Logit if link == "logit" else sm.Probit)(t.astype(float), P)
     with warnings.catch_warnings():  # convergence is checked below, with a clear message
@@ -210,18 +324,32 @@ def _propensity(params: np.ndarray, P: np.ndarray, link: str) -> np.ndarray:
 
 
 def _check_link(link: str) -> None:
-    if link not in ("logit", "probit"):
-        raise ValueError(f"link must be 'logit' or 'probit', got {link!r}")
+    check_choice(link, "link", ("logit", "probit"))
 
 
 def propensity_scores(t: np.ndarray, X: pd.DataFrame, *, link: str = "logit", screening: bool = False) -> np.ndarray:
     """P(treatment | covariates) from a maximum-likelihood logistic (or probit) regression.
+
     No clipping: extreme scores are handled by an explicit, reported trimming rule
     (:func:`crump_trim`).
 
-    ``screening=True`` fits a (barely) L2-penalized logistic regression instead (scikit-learn,
-    C = 1e6), which stays finite under separation (a covariate pattern never or always treated):
-    it is used only to find the units to trim, before the maximum-likelihood fit on the rest.
+    Parameters
+    ----------
+    t : array_like of bool
+        Treatment indicator per unit.
+    X : DataFrame
+        Covariates (see :func:`design_matrix`), standardized internally.
+    link : {"logit", "probit"}
+        Link of the propensity model.
+    screening : bool, default False
+        Fit a (barely) L2-penalized logistic regression instead (scikit-learn, C = 1e6), which
+        stays finite under separation (a covariate pattern never or always treated): used only
+        to find the units to trim, before the maximum-likelihood fit on the rest.
+
+    Returns
+    -------
+    ndarray
+        The propensity score of each unit.
     """
     _check_link(link)
     P = _standardized(X)
@@ -245,9 +373,11 @@ class TrimResult:
 
     @property
     def dropped(self) -> int:
+        """Units trimmed."""
         return int((~self.keep).sum())
 
     def describe(self) -> str:
+        """One sentence: the rule and how many units it trimmed."""
         if not self.dropped:
             return f"{self.rule}: no unit trimmed"
         return (
@@ -269,6 +399,23 @@ def crump_trim(e: np.ndarray, rule: str | float = "crump") -> TrimResult:
     ----------
     Crump, R. K., Hotz, V. J., Imbens, G. W. & Mitnik, O. A. (2009). Dealing with limited overlap
     in estimation of average treatment effects. *Biometrika* 96, 187-199.
+
+    Parameters
+    ----------
+    e : ndarray
+        Propensity scores, strictly between 0 and 1.
+    rule : "crump" or float, default "crump"
+        The optimal rule, or a fixed threshold in [0, 0.5).
+
+    Returns
+    -------
+    TrimResult
+        The kept mask, the threshold and the rule's description.
+
+    Examples
+    --------
+    >>> crump_trim(np.array([0.02, 0.3, 0.5, 0.7]), 0.1).keep.tolist()
+    [False, True, True, True]
     """
     e = np.asarray(e, dtype=float)
     if ((e <= 0) | (e >= 1)).any():
@@ -297,7 +444,27 @@ def crump_trim(e: np.ndarray, rule: str | float = "crump") -> TrimResult:
 
 
 def overlap_note(e: np.ndarray, bounds: tuple[float, float] = (0.05, 0.95), tolerated: float = 0.05) -> str:
-    """A warning when many propensity scores lie near 0 or 1 (limited overlap), else ''."""
+    """A warning when many propensity scores lie near 0 or 1 (limited overlap), else ''.
+
+    Parameters
+    ----------
+    e : ndarray
+        Propensity scores.
+    bounds : tuple of float, default (0.05, 0.95)
+        Scores outside these bounds count as lacking overlap.
+    tolerated : float, default 0.05
+        Largest share of units outside ``bounds`` without a warning.
+
+    Returns
+    -------
+    str
+        The warning, or an empty string.
+
+    Examples
+    --------
+    >>> overlap_note(np.array([0.5, 0.6]))
+    ''
+    """
     share = float(((e < bounds[0]) | (e > bounds[1])).mean())
     if share <= tolerated:
         return ""
@@ -318,7 +485,7 @@ def _finish(
     trimmed: int = 0,
     extra: dict | None = None,
 ) -> CausalEstimate:
-    z = stats.norm.isf(alpha / 2)
+    z = z_critical(alpha)
     p = float(2 * stats.norm.sf(abs(est) / se)) if se > 0 else float("nan")
     return CausalEstimate(
         method,
@@ -332,6 +499,7 @@ def _finish(
         p,
         int(trimmed),
         extra or {},
+        alpha=alpha,
     )
 
 
@@ -348,14 +516,33 @@ def _apply_trim(y, t, X, P, trim, link):
 def regression_adjustment(
     y: np.ndarray, t: np.ndarray, X: pd.DataFrame, *, estimand: str = "ATE", alpha: float = 0.05
 ) -> CausalEstimate:
-    """Regression adjustment: Lin's (2013) interacted OLS, ``y ~ t + (X - m) + t (X - m)``,
-    whose treatment coefficient is the ATE when ``m`` is the covariate mean of all units and the
+    """Regression adjustment: Lin's (2013) interacted OLS, ``y ~ t + (X - m) + t (X - m)``.
+
+    The treatment coefficient is the ATE when ``m`` is the covariate mean of all units and the
     ATT when ``m`` is the mean of the treated units.
 
     The standard error stacks the centering means with the OLS normal equations (M-estimation),
     so it accounts for the estimated means: with every interaction kept it equals Stata's
     ``teffects ra`` / statsmodels' ``TreatmentEffect.ra``. A covariate constant within an arm
     (no overlap) keeps its main effect only, and the note says so.
+
+    Parameters
+    ----------
+    y : array_like of float
+        Outcome per unit.
+    t : array_like of bool
+        Treatment indicator per unit.
+    X : DataFrame
+        Covariates (see :func:`design_matrix`).
+    estimand : {"ATE", "ATT"}
+        Effect on all units or on the treated.
+    alpha : float, default 0.05
+        Significance level of the interval.
+
+    Returns
+    -------
+    CausalEstimate
+        The effect with its M-estimation standard error.
 
     References
     ----------
@@ -421,6 +608,28 @@ def ipw(
     equal to Stata's ``teffects ipw``). ``trim`` ("crump" or a threshold) drops units with
     extreme scores first (:func:`crump_trim`), and the note reports it.
 
+    Parameters
+    ----------
+    y : array_like of float
+        Outcome per unit.
+    t : array_like of bool
+        Treatment indicator per unit.
+    X : DataFrame
+        Covariates (see :func:`design_matrix`).
+    estimand : {"ATE", "ATT"}
+        Effect on all units or on the treated.
+    link : {"logit", "probit"}
+        Link of the propensity model.
+    trim : "crump", float or None
+        Overlap trimming rule, or None.
+    alpha : float, default 0.05
+        Significance level of the interval.
+
+    Returns
+    -------
+    CausalEstimate
+        The effect; ``extra`` has the potential-outcome means.
+
     References
     ----------
     Hirano, Imbens & Ridder (2003), *Econometrica* 71, 1161-1189; Lunceford & Davidian (2004),
@@ -465,8 +674,10 @@ def ipw(
 
 
 def _outcome_fit(y, t_arm, O, binary):
-    """Outcome model on one arm (OLS, or logistic for 0/1 outcomes): parameters, per-unit scores
-    over all units (zero outside the arm), mean Jacobian, and a predictor.
+    """Outcome model on one arm (OLS, or logistic for 0/1 outcomes).
+
+    Returns the parameters, the per-unit scores over all units (zero outside the arm), the mean
+    Jacobian, and a predictor.
     """
     mask = t_arm.astype(float)
     if binary:
@@ -514,6 +725,32 @@ def aipw(
     estimation of the nuisance models is accounted for; with linear outcomes it is Stata's
     ``teffects aipw`` / statsmodels' ``TreatmentEffect.aipw``. ``trim`` as in :func:`ipw`.
 
+    Parameters
+    ----------
+    y : array_like of float
+        Outcome per unit.
+    t : array_like of bool
+        Treatment indicator per unit.
+    X : DataFrame
+        Covariates (see :func:`design_matrix`).
+    estimand : {"ATE", "ATT"}
+        Effect on all units or on the treated.
+    X_propensity : DataFrame, optional
+        Covariates of the propensity model (default ``X``).
+    link : {"logit", "probit"}
+        Link of the propensity model.
+    outcome_model : {"auto", "linear", "logistic"}
+        Outcome models per arm.
+    trim : "crump", float or None
+        Overlap trimming rule, or None.
+    alpha : float, default 0.05
+        Significance level of the interval.
+
+    Returns
+    -------
+    CausalEstimate
+        The effect; ``extra`` has the potential-outcome means and the kept units' index.
+
     References
     ----------
     Robins, Rotnitzky & Zhao (1994), *JASA* 89, 846-866; Lunceford & Davidian (2004);
@@ -523,8 +760,7 @@ def aipw(
     _check_estimand(estimand)
     _check_link(link)
     _check_alpha(alpha)
-    if outcome_model not in ("auto", "linear", "logistic"):
-        raise ValueError(f"outcome_model must be 'auto', 'linear' or 'logistic', got {outcome_model!r}")
+    check_choice(outcome_model, "outcome_model", ("auto", "linear", "logistic"))
     y, t = _inputs(y, t, X)
     Xp = X if X_propensity is None else X_propensity
     if len(Xp) != len(X):
@@ -574,8 +810,27 @@ def aipw(
 
 # ---------------------------------------------------------------------------------- balance
 def balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None = None) -> pd.Series:
-    """Standardized mean differences (treated - control) of each covariate, optionally weighted
-    (the denominator is the unweighted pooled standard deviation).
+    """Standardized mean differences (treated - control) of each covariate, optionally weighted.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Covariates.
+    t : array_like of bool
+        Treatment indicator per unit.
+    weights : ndarray, optional
+        Unit weights of the means (the denominator is the unweighted pooled standard deviation).
+
+    Returns
+    -------
+    Series
+        The SMD of each covariate (0 for a constant one).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    >>> round(float(balance_table(X, np.array([0, 0, 1, 1]))["x"]), 4)
+    2.8284
     """
     t = np.asarray(t).astype(bool)
     w = np.ones(len(t)) if weights is None else np.asarray(weights, dtype=float)
@@ -588,10 +843,34 @@ def balance_table(X: pd.DataFrame, t: np.ndarray, weights: np.ndarray | None = N
 def balance_report(
     X: pd.DataFrame, t: np.ndarray, e: np.ndarray, *, estimand: str = "ATE", threshold: float = SMD_THRESHOLD
 ) -> pd.DataFrame:
-    """Balance before and after inverse-probability weighting, each covariate flagged when its
-    |SMD| exceeds ``threshold`` (0.1; Austin 2009, *Statistics in Medicine* 28, 3083-3107).
+    """Balance before and after inverse-probability weighting, each covariate flagged when imbalanced.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Covariates.
+    t : array_like of bool
+        Treatment indicator per unit.
+    e : ndarray
+        Propensity scores, in (0, 1).
+    estimand : {"ATE", "ATT"}
+        Which weights: ``1/e`` and ``1/(1 - e)``, or ``1`` and ``e/(1 - e)``.
+    threshold : float, default 0.1
+        |SMD| above which a covariate is flagged.
+
+    Returns
+    -------
+    DataFrame
+        ``smd_before, smd_weighted, imbalanced_before, imbalanced_weighted`` per covariate.
+
+    References
+    ----------
+    Austin, P. C. (2009). Balance diagnostics for comparing the distribution of baseline
+    covariates between treatment groups in propensity-score matched samples. *Statistics in
+    Medicine* 28, 3083-3107.
     """
     _check_estimand(estimand)
+    check_positive(threshold, "threshold")
     t = np.asarray(t).astype(bool)
     e = np.asarray(e, dtype=float)
     w = np.where(t, 1 / e, 1 / (1 - e)) if estimand == "ATE" else np.where(t, 1.0, e / (1 - e))
@@ -609,11 +888,36 @@ def causal_conclusion(
     overlap_bounds: tuple[float, float] = (0.05, 0.95),
     tolerated: float = 0.05,
 ) -> dict:
-    """May a causal conclusion be stated? Only if overlap holds (at most ``tolerated`` of the
-    analyzed units have a propensity score outside ``overlap_bounds``) and every adjusted
-    covariate is balanced (|SMD| <= ``threshold``). Returns ``allowed`` and the reasons if not.
+    """Whether a causal conclusion may be stated: overlap holds and every adjusted covariate is balanced.
+
     Both are necessary, not sufficient: unmeasured confounding cannot be checked from data.
+
+    Parameters
+    ----------
+    e : ndarray
+        Propensity scores of the units.
+    smd_adjusted : sequence of float
+        SMD of each covariate after adjustment.
+    threshold : float, default 0.1
+        Largest tolerated |SMD|.
+    overlap_bounds : tuple of float, default (0.05, 0.95)
+        Scores outside these bounds count as lacking overlap.
+    tolerated : float, default 0.05
+        Largest tolerated share of units outside ``overlap_bounds``.
+
+    Returns
+    -------
+    dict
+        ``allowed``, ``reasons`` (empty if allowed), ``share_outside_overlap``, ``max_abs_smd``.
+
+    Examples
+    --------
+    >>> causal_conclusion(np.array([0.3, 0.5, 0.7]), [0.02, -0.05])["allowed"]
+    True
     """
+    check_positive(threshold, "threshold")
+    if not 0 <= tolerated < 1:
+        raise ValueError(f"tolerated must be a share in [0, 1), got {tolerated!r}")
     e = np.asarray(e, dtype=float)
     smd = np.abs(np.asarray(smd_adjusted, dtype=float))
     outside = float(((e < overlap_bounds[0]) | (e > overlap_bounds[1])).mean())
@@ -647,8 +951,10 @@ def match_on_propensity(
     e: np.ndarray | None = None,
     **_ignored,
 ) -> tuple[CausalEstimate, pd.DataFrame]:
-    """1:1 nearest-neighbour matching (with replacement) of treated units to controls on the
-    logit of the propensity score, within ``caliper`` standard deviations of it: the ATT.
+    """1:1 nearest-neighbour matching on the logit of the propensity score: the ATT.
+
+    Treated units are matched (with replacement) to controls within ``caliper`` standard
+    deviations of the logit of the score.
 
     Variance: Abadie & Imbens (2006), population version for the ATT,
     ``V = (1/N1^2) [sum_treated (y_i - y_j(i) - ATT)^2 + sum_controls K_i (K_i - 1) s_i^2]``,
@@ -656,7 +962,27 @@ def match_on_propensity(
     estimated by matching it to its nearest other control. The propensity score is estimated once
     (never refit per resample) and the variance is conditional on it: Abadie & Imbens (2016)
     show the estimated score's adjustment for the ATT can go either way, so the interval is
-    approximate in that respect. Returns the estimate and a balance table (before/after, flagged).
+    approximate in that respect.
+
+    Parameters
+    ----------
+    y : array_like of float
+        Outcome per unit.
+    t : array_like of bool
+        Treatment indicator per unit.
+    X : DataFrame
+        Covariates (see :func:`design_matrix`).
+    caliper : float, default 0.2
+        Largest distance of a match, in standard deviations of the logit of the score (> 0).
+    alpha : float, default 0.05
+        Significance level of the interval.
+    e : ndarray, optional
+        Propensity scores (default: :func:`propensity_scores` of ``X``).
+
+    Returns
+    -------
+    tuple
+        The estimate (:class:`CausalEstimate`) and a balance table (before/after, flagged).
 
     References
     ----------
@@ -665,6 +991,7 @@ def match_on_propensity(
     76, 1537-1557 (the bootstrap is invalid here).
     """
     _check_alpha(alpha)
+    check_positive(caliper, "caliper")
     y, t = _inputs(y, t, X)
     e = propensity_scores(t, X) if e is None else np.asarray(e, dtype=float)
     logit = np.log(e / (1 - e))
@@ -712,8 +1039,9 @@ def match_on_propensity(
 
 # ----------------------------------------------------------------------------------- driver
 def _drop_separated(X: pd.DataFrame, t: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Drop kept units in a 0/1 covariate's minority level that only one arm has (no overlap in
-    that category: the propensity MLE would not exist).
+    """Drop kept units in a 0/1 covariate's minority level that only one arm has.
+
+    There is no overlap in that category: the propensity MLE would not exist.
     """
     separated = []
     for _ in range(5):
@@ -734,6 +1062,68 @@ def _drop_separated(X: pd.DataFrame, t: np.ndarray, keep: np.ndarray) -> tuple[n
     return keep, separated
 
 
+def _analysis_sample(X: pd.DataFrame, t: np.ndarray, e_all: np.ndarray, trim: str | float | None):
+    """The units every adjusted estimator uses: trimmed, without one-arm categories or constant columns.
+
+    Returns the trimming rule, the kept mask, the kept covariates and the note describing what was dropped.
+    """
+    tr = crump_trim(e_all, trim) if trim is not None else TrimResult(np.ones(len(t), bool), 0.0, "no trimming")
+    k, separated = _drop_separated(X, t, tr.keep.copy())
+    Xk = X[k].reset_index(drop=True)
+    constant = [c for c in Xk.columns if Xk[c].nunique() < 2]
+    Xk = Xk.drop(columns=constant)
+    dropped = int((~k).sum())
+    note = "; ".join(
+        p
+        for p in (
+            tr.describe() if tr.dropped else "",
+            f"{dropped - tr.dropped} more units in categories only one arm has after trimming "
+            f"({', '.join(separated)}) dropped"
+            if separated
+            else "",
+            f"constant after trimming, dropped: {', '.join(constant)}" if constant else "",
+        )
+        if p
+    )
+    return tr, k, Xk, note
+
+
+def _with_note(r: CausalEstimate, note: str, dropped: int) -> CausalEstimate:
+    """The estimate with the analysis sample's note prepended and its dropped count."""
+    parts = [p for p in (note, r.note) if p]
+    return CausalEstimate(
+        r.method,
+        r.estimand,
+        r.estimate,
+        r.ci_low,
+        r.ci_high,
+        r.n,
+        "; ".join(parts),
+        r.se,
+        r.p_value,
+        dropped,
+        r.extra,
+        alpha=r.alpha,
+    )
+
+
+_METHOD_ORDER = {
+    "naive difference": 0,
+    "regression adjustment (Lin)": 1,
+    "IPW (Hajek)": 2,
+    "AIPW (doubly robust)": 3,
+    "propensity-score matching": 4,
+}
+
+
+def _estimates_table(rows: list[CausalEstimate]) -> pd.DataFrame:
+    """Tidy table of estimates, by estimand then estimator (naive, RA, IPW, AIPW, matching)."""
+    table = pd.DataFrame([r.to_dict() for r in rows])
+    return table.sort_values(
+        ["estimand", "method"], key=lambda s: s.map(_METHOD_ORDER) if s.name == "method" else s, kind="stable"
+    ).reset_index(drop=True)
+
+
 def estimate_all(
     frame: pd.DataFrame,
     outcome: str,
@@ -750,53 +1140,50 @@ def estimate_all(
     """Every estimator for one treatment, on one analysis sample.
 
     The propensity score is fitted once on all units (a screening fit that stays finite under
-    separation); ``trim`` (default: Crump et al. 2009) drops units without overlap, and every adjusted estimator (regression adjustment, IPW,
-    AIPW, matching; ATE and ATT) is computed on the kept units, so they estimate the same
-    population's effects; the naive contrast uses all units. Returns a tidy table of estimates
-    and the matching balance table; with ``return_diagnostics`` also a dict with the trimming
-    rule, the IPW balance report, and :func:`causal_conclusion`'s verdict.
+    separation); ``trim`` (default: Crump et al. 2009) drops units without overlap, and every
+    adjusted estimator (regression adjustment, IPW, AIPW, matching; ATE and ATT) is computed on
+    the kept units, so they estimate the same population's effects; the naive contrast uses
+    all units.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per unit.
+    outcome : str
+        The outcome column.
+    treatment : array_like of bool
+        Treatment indicator per unit.
+    numeric, categorical, log : sequence of str
+        Covariates, as in :func:`design_matrix`.
+    trim : "crump", float or None, default "crump"
+        Overlap trimming rule (:func:`crump_trim`), or None.
+    alpha : float, default 0.05
+        Significance level of every interval.
+    return_diagnostics : bool, default False
+        Also return the diagnostics dict.
+
+    Returns
+    -------
+    tuple
+        ``(table, balance)``: a tidy table of estimates (``method, estimand, estimate, ci_low,
+        ci_high, n, note, se, p_value, trimmed``) and the matching balance table; with
+        ``return_diagnostics`` also a dict with the trimming rule, the kept mask, the IPW balance
+        report, and :func:`causal_conclusion`'s verdict.
+
+    References
+    ----------
+    Crump, Hotz, Imbens & Mitnik (2009), *Biometrika* 96, 187-199; Imbens & Rubin (2015),
+    *Causal Inference for Statistics, Social, and Biomedical Sciences*, ch. 12-18.
     """
+    _check_alpha(alpha)
     X = design_matrix(frame, numeric, categorical, log)
     y = frame[outcome].to_numpy(float)
     t = np.asarray(treatment).astype(bool)
     e_all = propensity_scores(t, X, screening=True)
-    tr = crump_trim(e_all, trim) if trim is not None else TrimResult(np.ones(len(y), bool), 0.0, "no trimming")
-    k = tr.keep
-    k, separated = _drop_separated(X, t, k.copy())
-    yk, tk, Xk = y[k], t[k], X[k].reset_index(drop=True)
-    constant = [c for c in Xk.columns if Xk[c].nunique() < 2]
-    Xk = Xk.drop(columns=constant)
+    tr, k, Xk, note = _analysis_sample(X, t, e_all, trim)
+    yk, tk = y[k], t[k]
     e = propensity_scores(tk, Xk)
     dropped = int((~k).sum())
-    note = "; ".join(
-        p
-        for p in (
-            tr.describe() if tr.dropped else "",
-            f"{dropped - tr.dropped} more units in categories only one arm has after trimming "
-            f"({', '.join(separated)}) dropped"
-            if separated
-            else "",
-            f"constant after trimming, dropped: {', '.join(constant)}" if constant else "",
-        )
-        if p
-    )
-
-    def noted(r: CausalEstimate) -> CausalEstimate:
-        parts = [p for p in (note, r.note) if p]
-        return CausalEstimate(
-            r.method,
-            r.estimand,
-            r.estimate,
-            r.ci_low,
-            r.ci_high,
-            r.n,
-            "; ".join(parts),
-            r.se,
-            r.p_value,
-            dropped,
-            r.extra,
-        )
-
     match, balance = match_on_propensity(yk, tk, Xk, alpha=alpha, e=e)
     rows = [naive_difference(y, t, alpha=alpha)]
     for estimand in _ESTIMANDS:
@@ -805,18 +1192,8 @@ def estimate_all(
             ipw(yk, tk, Xk, estimand=estimand, alpha=alpha),
             aipw(yk, tk, Xk, estimand=estimand, alpha=alpha),
         ]
-    rows = [rows[0]] + [noted(r) for r in rows[1:]] + [noted(match)]
-    order = {
-        "naive difference": 0,
-        "regression adjustment (Lin)": 1,
-        "IPW (Hajek)": 2,
-        "AIPW (doubly robust)": 3,
-        "propensity-score matching": 4,
-    }
-    table = pd.DataFrame([r.to_dict() for r in rows])
-    table = table.sort_values(
-        ["estimand", "method"], key=lambda s: s.map(order) if s.name == "method" else s, kind="stable"
-    ).reset_index(drop=True)
+    rows = [rows[0]] + [_with_note(r, note, dropped) for r in rows[1:]] + [_with_note(match, note, dropped)]
+    table = _estimates_table(rows)
     if not return_diagnostics:
         return table, balance
     report = balance_report(Xk, tk, e, estimand="ATE")

@@ -50,6 +50,7 @@ class Progress:
         self.quiet = quiet
 
     def __call__(self, message: str) -> None:
+        """Print one progress line (nothing when quiet)."""
         if not self.quiet:
             print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
@@ -185,8 +186,9 @@ def _check_source(value: str) -> None:
 
 
 def _check_notebooks(selection: Sequence[str] | None) -> None:
-    """Each requested notebook matches a numbered notebook (the pipeline's rule: a number, a
-    file stem or a prefix of one).
+    """Check that each requested notebook matches a numbered notebook.
+
+    The pipeline's rule: a number, a file stem or a prefix of one.
     """
     if not selection:
         return
@@ -197,8 +199,10 @@ def _check_notebooks(selection: Sequence[str] | None) -> None:
 
 
 def _check_model(value: str) -> None:
-    """The model file and its card exist, the card is a JSON object recording the file's sha256,
-    and the file matches it (the full check, with a restricted unpickler, is ``load_model``).
+    """Check the model file, its card, and the file's sha256 against the card.
+
+    The card must be a JSON object recording the file's sha256 (the full check, with a
+    restricted unpickler, is ``load_model``).
     """
     path = _check_in_file(value, "--model", "a model file")
     card_path = path.with_suffix(".card.json")
@@ -258,8 +262,9 @@ def _check_not_the_input(out: str | None, flag: str, source: str) -> None:
 
 
 def _write_csv(frame, path: str | Path, raw: bool, **kwargs) -> None:
-    """Write a CSV output; text cells that a spreadsheet would run as a formula are escaped
-    (a leading single quote) unless ``raw``.
+    """Write a CSV output, escaping formula-like text cells unless ``raw``.
+
+    Text cells that a spreadsheet would run as a formula get a leading single quote.
 
     Escaped outputs end their lines with CRLF (RFC 4180): the csv writer then quotes every cell
     that holds a carriage return, so a CR inside a cell can never start a new row whose first
@@ -283,6 +288,7 @@ def _print_frame(name: str, frame, question: str | None = None) -> None:
 
 # --------------------------------------------------------------------------- subcommands
 def cmd_simulate(args: argparse.Namespace) -> int:
+    """Simulate sessions with a known truth and write them (``simulate``)."""
     from .simulate import simulate
 
     progress = Progress(args.quiet)
@@ -301,6 +307,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate a file under the data contract and print the load report (``validate``)."""
     from .data import load_sessions
 
     result = load_sessions(args.path, sep=args.sep)
@@ -316,6 +323,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_kaggle(args: argparse.Namespace) -> int:
+    """Download the Kaggle dataset with the Kaggle CLI (``fetch-kaggle``)."""
     from .data import fetch_kaggle
 
     progress = Progress(args.quiet)
@@ -327,6 +335,7 @@ def cmd_fetch_kaggle(args: argparse.Namespace) -> int:
 
 
 def cmd_build_db(args: argparse.Namespace) -> int:
+    """Build the SQLite database of a source (``build-db``)."""
     from .database import build_database
     from .sources import load_source
 
@@ -349,6 +358,7 @@ def cmd_build_db(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    """Run one query or the whole SQL library (``sql``)."""
     from .database import get_query, list_queries, run_query
 
     if args.list:
@@ -367,6 +377,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """Score sessions with a saved model (``predict``)."""
     from .data import load_sessions
     from .modeling import load_model, score_sessions
 
@@ -395,6 +406,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    """Regenerate, or check, the documents built from the default run (``docs``)."""
     from .recommendations import write_docs
 
     stale = write_docs(check=args.check)
@@ -412,6 +424,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Validate the source, build its database, run the SQL library and the notebooks (``report``)."""
     from .database import run_all
     from .pipeline import run_report
     from .recommendations import write_docs
@@ -469,6 +482,7 @@ def _rel(path: Path) -> str:
 
 # ------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
     parser = _Parser(
         prog="ecommerce-analytics",
         description="E-commerce session analytics: simulate data with a known truth, validate files "
@@ -478,7 +492,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_report(sub)
+    _add_simulate(sub)
+    _add_validate(sub)
+    _add_fetch_kaggle(sub)
+    _add_build_db(sub)
+    _add_predict(sub)
+    _add_docs(sub)
+    _add_sql(sub)
+    return parser
 
+
+def _add_raw_csv(p: argparse.ArgumentParser) -> None:
+    """The ``--raw-csv`` flag of commands that write CSV files."""
+    p.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' "
+        "so a spreadsheet shows them as text)",
+    )
+
+
+def _add_report(sub) -> None:
+    """The ``report`` subcommand."""
     p = sub.add_parser(
         "report", help="the main job: load, validate, build the database, run all SQL, execute and render the notebooks"
     )
@@ -492,6 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-notebooks", action="store_true", help="skip executing and rendering the notebooks")
     p.set_defaults(func=cmd_report)
 
+
+def _add_simulate(sub) -> None:
+    """The ``simulate`` subcommand."""
     p = sub.add_parser("simulate", help="write simulated sessions, experiment tables and the truth to CSV")
     p.add_argument(
         "--n-sessions",
@@ -503,24 +542,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(paths.PROCESSED_DIR / "simulated"), help="output folder")
     p.set_defaults(func=cmd_simulate)
 
+
+def _add_validate(sub) -> None:
+    """The ``validate`` subcommand."""
     p = sub.add_parser("validate", help="check a file against the data contract and print the report")
     p.add_argument("path", help="CSV or Parquet file")
     p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
     p.add_argument("--quarantine-out", help="write quarantined rows, with their reasons, to this CSV")
     p.add_argument("--json", help="write the report as JSON to this file")
-    p.add_argument(
-        "--raw-csv",
-        action="store_true",
-        help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)",
-    )
+    _add_raw_csv(p)
     p.set_defaults(func=cmd_validate)
 
+
+def _add_fetch_kaggle(sub) -> None:
+    """The ``fetch-kaggle`` subcommand."""
     p = sub.add_parser(
         "fetch-kaggle", help="download the Kaggle dataset (needs the kaggle CLI or kagglehub and credentials)"
     )
     p.add_argument("--dest", default=str(paths.RAW_DIR), help="folder (default data/raw)")
     p.set_defaults(func=cmd_fetch_kaggle)
 
+
+def _add_build_db(sub) -> None:
+    """The ``build-db`` subcommand."""
     p = sub.add_parser("build-db", help="load a source and write the SQLite database")
     _add_source_args(p)
     p.add_argument(
@@ -531,18 +575,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_build_db)
 
+
+def _add_predict(sub) -> None:
+    """The ``predict`` subcommand."""
     p = sub.add_parser("predict", help="score sessions with a saved model (through the data contract)")
     p.add_argument("--model", required=True, help="a saved model, e.g. models/browse_stage.joblib (card beside it)")
     p.add_argument("--data", required=True, help="CSV or Parquet file of sessions under the data contract")
     p.add_argument("--out", required=True, help="CSV to write: line, ids, stage, purchase_probability, note")
     p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
-    p.add_argument(
-        "--raw-csv",
-        action="store_true",
-        help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)",
-    )
+    _add_raw_csv(p)
     p.set_defaults(func=cmd_predict)
 
+
+def _add_docs(sub) -> None:
+    """The ``docs`` subcommand."""
     p = sub.add_parser(
         "docs",
         help="write the README's key findings, the resume bullets and the SQL index from the default run's results",
@@ -550,19 +596,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only check that they are up to date (exit 1 if not)")
     p.set_defaults(func=cmd_docs)
 
+
+def _add_sql(sub) -> None:
+    """The ``sql`` subcommand."""
     p = sub.add_parser("sql", help="run queries of the SQL library against a database")
     p.add_argument("queries", nargs="*", help="query names or numbers (default: all)")
     p.add_argument("--all", action="store_true", help="run every query")
     p.add_argument("--list", action="store_true", help="list the queries and the question each answers")
     p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
     p.add_argument("--out", help="also write each result to OUT/<query>.csv")
-    p.add_argument(
-        "--raw-csv",
-        action="store_true",
-        help="write CSV cells as they are (default: text cells starting with = + - @ tab or CR get a leading ' so a spreadsheet shows them as text)",
-    )
+    _add_raw_csv(p)
     p.set_defaults(func=cmd_sql)
-    return parser
 
 
 def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
@@ -593,10 +637,10 @@ def _log_warnings_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("warning: %(message)s"))
         handler.setLevel(logging.WARNING)
         logger.addHandler(handler)
-        logger.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

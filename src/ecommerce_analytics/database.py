@@ -47,6 +47,7 @@ class QueryError(LookupError):
 
 class DatabaseFileError(ValueError):
     """A database path that is not a SQLite database (or that a query may not touch).
+
     ``str(err)`` is one line naming the file.
     """
 
@@ -63,8 +64,9 @@ _DENIED_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit"
 def _read_only_authorizer(
     action: int, arg1: str | None, arg2: str | None, db_name: str | None, trigger: str | None
 ) -> int:
-    """sqlite3 authorizer: allow reading and computing; deny ATTACH, DETACH, PRAGMA, writes,
-    schema changes, transactions and extension loading.
+    """sqlite3 authorizer: allow reading and computing, deny everything else.
+
+    Denied: ATTACH, DETACH, PRAGMA, writes, schema changes, transactions and extension loading.
     """
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
         return sqlite3.SQLITE_DENY
@@ -72,7 +74,34 @@ def _read_only_authorizer(
 
 
 def check_database_file(path: str | os.PathLike) -> Path:
-    """``path`` if it is an existing SQLite database file; a one-line error otherwise."""
+    """``path`` if it is an existing SQLite database file; a one-line error otherwise.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The database file.
+
+    Returns
+    -------
+    Path
+        ``path``, checked.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist (the message says how to build it).
+    DatabaseFileError
+        A directory, an unreadable file, an empty file or a file that is not SQLite.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:  # doctest: +ELLIPSIS
+    ...     check_database_file(folder)
+    Traceback (most recent call last):
+    ...
+    ecommerce_analytics.database.DatabaseFileError: ...: is a directory, not a SQLite database
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: database not found (build it with `ecommerce-analytics build-db`)")
@@ -91,19 +120,33 @@ def check_database_file(path: str | os.PathLike) -> Path:
 
 @dataclass(frozen=True)
 class Query:
-    """One file of the SQL library."""
+    """One file of the SQL library.
 
-    name: str  # file stem, e.g. "01_overall_metrics"
+    Attributes
+    ----------
+    name : str
+        File stem, e.g. ``"01_overall_metrics"``.
+    path : Path
+        The ``.sql`` file.
+    question : str
+        The business question of its ``-- Question:`` header.
+    sql : str
+        The file's text.
+    """
+
+    name: str
     path: Path
     question: str
     sql: str
 
     @property
     def number(self) -> int:
+        """The query's number (``1`` for ``01_overall_metrics``)."""
         return int(self.name.split("_", 1)[0])
 
     @property
     def title(self) -> str:
+        """The query's name as a title (``"Overall metrics"``)."""
         return self.name.split("_", 1)[1].replace("_", " ").capitalize()
 
 
@@ -162,10 +205,18 @@ def build_database(
         The simulator's experiment tables, stored as ``experiment_assignments`` and
         ``user_pre_period``.
 
+    progress : callable, optional
+        Receives a line per table written.
+
     Returns
     -------
     Path
         The database path.
+
+    Raises
+    ------
+    ValueError
+        ``sessions`` lacks contract columns.
     """
     missing = [c for c in COLUMN_NAMES if c not in sessions.columns]
     if missing:
@@ -200,6 +251,23 @@ def build_database(
 def connect(path: str | os.PathLike = paths.DEFAULT_DATABASE) -> sqlite3.Connection:
     """Open an existing database read-only, for queries only.
 
+    Parameters
+    ----------
+    path : str or path-like, default ``data/processed/ecommerce.sqlite``
+        An existing SQLite database.
+
+    Returns
+    -------
+    sqlite3.Connection
+        A read-only connection whose statements may only read and compute.
+
+    Raises
+    ------
+    FileNotFoundError, DatabaseFileError
+        As :func:`check_database_file`.
+
+    Notes
+    -----
     The file is named by a ``file:`` URI built with :meth:`pathlib.Path.as_uri`, so ``?``, ``%``
     and ``#`` in the path are part of the file name (never URI parameters), and ``mode=ro``
     always applies. An authorizer lets statements read and compute only: ``ATTACH`` (which
@@ -231,14 +299,58 @@ def _parse_query(path: Path) -> Query:
 
 
 def list_queries(directory: str | os.PathLike = paths.QUERIES_DIR) -> list[Query]:
-    """All queries of the library, in file-name order."""
+    """All queries of the library, in file-name order.
+
+    Parameters
+    ----------
+    directory : str or path-like, default ``sql/queries``
+        Folder of ``NN_name.sql`` files.
+
+    Returns
+    -------
+    list of Query
+        One per file.
+
+    Raises
+    ------
+    QueryError
+        A file without its ``-- Question: ...?`` header.
+
+    Examples
+    --------
+    >>> queries = list_queries()
+    >>> queries[0].name, queries[0].number, queries[0].title
+    ('01_overall_metrics', 1, 'Overall metrics')
+    """
     files = sorted(Path(directory).glob("[0-9][0-9]_*.sql"))
     return [_parse_query(f) for f in files]
 
 
 def get_query(name: str | int, directory: str | os.PathLike = paths.QUERIES_DIR) -> Query:
-    """Find a query by file stem (``"01_overall_metrics"``), number (``1``, ``"01"``) or title
-    (``"overall_metrics"``).
+    """Find a query by file stem, number or title.
+
+    Parameters
+    ----------
+    name : str or int
+        File stem (``"01_overall_metrics"``), number (``1``, ``"01"``) or title
+        (``"overall_metrics"``); a ``.sql`` suffix is ignored.
+    directory : str or path-like, default ``sql/queries``
+        Folder of the library.
+
+    Returns
+    -------
+    Query
+        The matching query.
+
+    Raises
+    ------
+    QueryError
+        No query matches (the message lists the known ones).
+
+    Examples
+    --------
+    >>> get_query(1).name == get_query("overall_metrics").name == "01_overall_metrics"
+    True
     """
     queries = list_queries(directory)
     key = str(name).strip().removesuffix(".sql")
@@ -256,7 +368,25 @@ def _as_connection(db: sqlite3.Connection | str | os.PathLike) -> tuple[sqlite3.
 
 
 def run_query(db: sqlite3.Connection | str | os.PathLike, name: str | int | Query) -> pd.DataFrame:
-    """Execute one query and return its result as a frame."""
+    """Execute one query and return its result as a frame.
+
+    Parameters
+    ----------
+    db : sqlite3.Connection or str or path-like
+        An open connection, or a database file opened read-only with :func:`connect`.
+    name : str or int or Query
+        The query, as :func:`get_query` finds it.
+
+    Returns
+    -------
+    DataFrame
+        The query's result.
+
+    Raises
+    ------
+    QueryError
+        Unknown query, a statement that is not allowed, or a failure (one line, no SQL text).
+    """
     query = name if isinstance(name, Query) else get_query(name)
     conn, owned = _as_connection(db)
     try:
@@ -279,7 +409,20 @@ def run_query(db: sqlite3.Connection | str | os.PathLike, name: str | int | Quer
 def run_all(
     db: sqlite3.Connection | str | os.PathLike, *, progress: Callable[[str], None] | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Execute every query of the library; returns ``{query name: result}``."""
+    """Execute every query of the library.
+
+    Parameters
+    ----------
+    db : sqlite3.Connection or str or path-like
+        As :func:`run_query`.
+    progress : callable, optional
+        Receives ``[i/n] name`` before each query.
+
+    Returns
+    -------
+    dict
+        ``{query name: result frame}``, in file-name order.
+    """
     conn, owned = _as_connection(db)
     try:
         out = {}

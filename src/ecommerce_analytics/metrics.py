@@ -1,22 +1,24 @@
 """Product metrics with confidence intervals, and conversion screens with multiple-testing control.
 
 Every function takes a validated sessions frame (see :mod:`.schema`) and returns a result
-object or a tidy frame. Intervals: Wilson for rates (:func:`statsmodels.stats.proportion.proportion_confint`),
-Student t for means. The definitions match ``sql/queries/01_overall_metrics.sql``.
+object or a tidy frame. Intervals: Wilson for rates, Student t for means, Newcombe for a
+difference of rates; the primitives live in :mod:`.stats` (:func:`.stats.proportion`,
+:func:`.stats.mean`, :func:`.stats.rate_difference`, :class:`.stats.Estimate`) and are
+re-exported here. The definitions match ``sql/queries/01_overall_metrics.sql``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
+from statsmodels.stats.proportion import proportions_ztest
 
 from .schema import TARGET
+from .stats.intervals import Estimate, mean, proportion, rate_difference
+from .stats.validation import check_alpha, check_choice, check_min_count, check_positive, resolve_confidence
 
 __all__ = [
     "Estimate",
@@ -34,76 +36,25 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """A point estimate with its confidence interval.
-
-    Attributes
-    ----------
-    estimate, ci_low, ci_high : float
-    n : int
-        Units the estimate is computed on (sessions, carts or orders).
-    method : str
-        How the interval was computed.
-    """
-
-    estimate: float
-    ci_low: float
-    ci_high: float
-    n: int
-    method: str
-    confidence: float = 0.95
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def proportion(successes: int, n: int, confidence: float = 0.95) -> Estimate:
-    """A rate with its Wilson score interval.
-
-    Raises
-    ------
-    ValueError
-        If ``n < 1`` or ``successes`` is outside ``[0, n]``.
-    """
-    successes, n = int(successes), int(n)
-    if n < 1:
-        raise ValueError(f"a rate needs at least one trial, got n={n}")
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes must lie in [0, n], got {successes} of {n}")
-    lo, hi = proportion_confint(successes, n, alpha=1 - confidence, method="wilson")
-    p = successes / n
-    # Rounding can leave the bound a hair on the wrong side of p at 0 or n successes.
-    return Estimate(p, float(min(max(lo, 0.0), p)), float(max(min(hi, 1.0), p)), n, "Wilson score", confidence)
-
-
-def rate_difference(successes_a: int, n_a: int, successes_b: int, n_b: int, confidence: float = 0.95) -> Estimate:
-    """Difference of two independent rates (a - b) with Newcombe's hybrid score interval."""
-    for s, n in ((successes_a, n_a), (successes_b, n_b)):
-        if n < 1 or not 0 <= s <= n:
-            raise ValueError(f"invalid counts: {s} successes of {n}")
-    lo, hi = confint_proportions_2indep(
-        successes_a, n_a, successes_b, n_b, method="newcomb", compare="diff", alpha=1 - confidence
-    )
-    return Estimate(
-        successes_a / n_a - successes_b / n_b, float(lo), float(hi), int(n_a + n_b), "Newcombe hybrid score", confidence
-    )
-
-
-def mean(values: Sequence[float] | pd.Series, confidence: float = 0.95) -> Estimate:
-    """A mean with its Student-t interval (NaNs are not allowed: filter first)."""
-    x = np.asarray(values, dtype=float)
-    if x.size < 2:
-        raise ValueError(f"a mean with an interval needs at least two values, got {x.size}")
-    if np.isnan(x).any():
-        raise ValueError("values contain NaN")
-    m, se = float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * se)
-    return Estimate(m, m - half, m + half, int(x.size), "Student t", confidence)
-
-
 def net_revenue(sessions: pd.DataFrame) -> pd.Series:
-    """Revenue of each session: ``price * (1 - discount/100)`` for purchases, 0 otherwise."""
+    """Revenue of each session: ``price * (1 - discount/100)`` for purchases, 0 otherwise.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Sessions with ``price``, ``discount_applied`` and the purchase target.
+
+    Returns
+    -------
+    Series
+        Net revenue per session, aligned with ``sessions``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"price": [100.0, 50.0], "discount_applied": [10, 0], "purchase_decision": [1, 0]})
+    >>> net_revenue(s).tolist()
+    [90.0, 0.0]
+    """
     net = sessions["price"] * (1 - sessions["discount_applied"] / 100.0)
     return net.where(sessions[TARGET] == 1, 0.0)
 
@@ -120,8 +71,26 @@ METRIC_DEFINITIONS: dict[str, str] = {
 }
 
 
-def product_metrics(sessions: pd.DataFrame, confidence: float = 0.95) -> dict[str, Estimate]:
-    """The headline product metrics of :data:`METRIC_DEFINITIONS`, each with a 95% CI."""
+def product_metrics(
+    sessions: pd.DataFrame, confidence: float | None = None, *, alpha: float = 0.05
+) -> dict[str, Estimate]:
+    """The headline product metrics of :data:`METRIC_DEFINITIONS`, each with its interval.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Validated sessions (see :mod:`.schema`).
+    confidence : float, optional
+        Confidence level (kept for compatibility; default ``1 - alpha``).
+    alpha : float, default 0.05
+        Significance level of the ``1 - alpha`` intervals.
+
+    Returns
+    -------
+    dict of str to Estimate
+        Rates with Wilson intervals, means with Student-t intervals.
+    """
+    _, confidence = resolve_confidence(alpha, confidence)
     n = len(sessions)
     carts = int(sessions["add_to_cart"].sum())
     purchases = sessions[TARGET] == 1
@@ -139,12 +108,26 @@ def product_metrics(sessions: pd.DataFrame, confidence: float = 0.95) -> dict[st
     return out
 
 
-def funnel(sessions: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def funnel(sessions: pd.DataFrame, confidence: float | None = None, *, alpha: float = 0.05) -> pd.DataFrame:
     """Sessions reaching each stage: all, browsed 2+ pages, added to cart, purchased.
 
-    Each stage is counted on its own condition, as in ``08_engagement_funnel.sql``;
-    ``share_of_sessions`` has a Wilson interval.
+    Each stage is counted on its own condition, as in ``08_engagement_funnel.sql``.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Validated sessions (at least one).
+    confidence : float, optional
+        Confidence level (kept for compatibility; default ``1 - alpha``).
+    alpha : float, default 0.05
+        Significance level of the Wilson intervals of ``share_of_sessions``.
+
+    Returns
+    -------
+    DataFrame
+        ``stage, sessions, share_of_sessions, ci_low, ci_high, share_of_previous``.
     """
+    _, confidence = resolve_confidence(alpha, confidence)
     n = len(sessions)
     counts = {
         "Sessions": n,
@@ -171,7 +154,26 @@ def funnel(sessions: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
 
 def bin_numeric(values: pd.Series, q: int = 5) -> pd.Series:
-    """Quantile bins labelled by their value range (ties may merge bins), as ordered strings."""
+    """Quantile bins labelled by their value range (ties may merge bins), as ordered strings.
+
+    Parameters
+    ----------
+    values : Series
+        Numeric values.
+    q : int, default 5
+        Number of quantile bins (at least 1).
+
+    Returns
+    -------
+    Series
+        Labels ``"Q1: lo to hi"``..., aligned with ``values``.
+
+    Examples
+    --------
+    >>> bin_numeric(pd.Series([1, 2, 3, 4]), 2).tolist()
+    ['Q1: 1 to 2.5', 'Q1: 1 to 2.5', 'Q2: 2.5 to 4', 'Q2: 2.5 to 4']
+    """
+    q = check_min_count(q, "q")
     x = values.astype(float)
     edges = np.unique(np.quantile(x, np.linspace(0, 1, q + 1)))
     if len(edges) < 2:
@@ -182,9 +184,40 @@ def bin_numeric(values: pd.Series, q: int = 5) -> pd.Series:
 
 
 def rate_table(
-    sessions: pd.DataFrame, by: str | pd.Series, outcome: str = TARGET, confidence: float = 0.95
+    sessions: pd.DataFrame,
+    by: str | pd.Series,
+    outcome: str = TARGET,
+    confidence: float | None = None,
+    *,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
-    """Rate of ``outcome`` per level of ``by`` with Wilson intervals, sorted by level."""
+    """Rate of ``outcome`` per level of ``by`` with Wilson intervals, sorted by level.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Sessions with the 0/1 ``outcome`` column.
+    by : str or Series
+        Column name, or a Series aligned with ``sessions``, giving the levels.
+    outcome : str
+        The 0/1 column whose rate is computed.
+    confidence : float, optional
+        Confidence level (kept for compatibility; default ``1 - alpha``).
+    alpha : float, default 0.05
+        Significance level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``level, n, successes, rate, ci_low, ci_high``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"g": ["a", "a", "b", "b"], "purchase_decision": [1, 0, 1, 1]})
+    >>> rate_table(s, "g")[["level", "n", "rate"]].values.tolist()
+    [['a', 2, 0.5], ['b', 2, 1.0]]
+    """
+    _, confidence = resolve_confidence(alpha, confidence)
     key = sessions[by] if isinstance(by, str) else by
     grouped = sessions[outcome].groupby(key, observed=True)
     frame = pd.DataFrame({"n": grouped.size(), "successes": grouped.sum()}).reset_index()
@@ -194,6 +227,43 @@ def rate_table(
     frame["ci_low"] = [e.ci_low for e in ests]
     frame["ci_high"] = [e.ci_high for e in ests]
     return frame
+
+
+SCREEN_METHODS = (
+    "holm",
+    "fdr_bh",
+    "bonferroni",
+    "sidak",
+    "holm-sidak",
+    "simes-hochberg",
+    "hommel",
+    "fdr_by",
+    "fdr_tsbh",
+    "fdr_tsbky",
+)
+
+
+def _screen_levels(sessions: pd.DataFrame, categorical, numeric, outcome: str, bins: int) -> pd.DataFrame:
+    """Rate table of every level of every variable (numeric ones cut into quantile bins)."""
+    frames = []
+    variables = [(c, sessions[c]) for c in categorical] + [(c, bin_numeric(sessions[c], bins)) for c in numeric]
+    for name, key in variables:
+        t = rate_table(sessions, key, outcome)
+        t.insert(0, "variable", name)
+        t["level"] = t["level"].astype(str)
+        frames.append(t)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _level_vs_rest_pvalues(screen: pd.DataFrame, rest_s: pd.Series, rest_n: pd.Series) -> list[float]:
+    """Two-sided pooled z-test p-value of each level against the rest of the sessions."""
+    pvals = []
+    for s, n, rs, rn in zip(screen.successes, screen.n, rest_s, rest_n, strict=True):
+        if rn == 0 or (s + rs) in (0, n + rn):
+            pvals.append(1.0)  # no contrast to test: a single level, or no variation at all
+        else:
+            pvals.append(float(proportions_ztest([s, rs], [n, rn])[1]))
+    return pvals
 
 
 def conversion_screen(
@@ -210,36 +280,45 @@ def conversion_screen(
 
     For every level: its rate with a Wilson CI, and a two-sided two-proportion z-test of the
     level against all other sessions. P-values are adjusted over the whole family (all levels
-    of all variables) with ``method`` (Holm by default; any of
-    :func:`statsmodels.stats.multitest.multipletests`). ``significant`` means the adjusted
-    p-value is below ``alpha``. Numeric variables are cut into ``bins`` quantile bins.
+    of all variables) with ``method``. ``significant`` means the adjusted p-value is below
+    ``alpha``. Numeric variables are cut into ``bins`` quantile bins.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Sessions with the 0/1 ``outcome`` column.
+    categorical, numeric : sequence of str
+        Variables screened by level, and numeric variables screened by quantile bin.
+    outcome : str
+        The 0/1 outcome column.
+    bins : int, default 5
+        Quantile bins per numeric variable.
+    alpha : float, default 0.05
+        Family-wise (or false-discovery) level of ``significant``.
+    method : str, default "holm"
+        Any method of :func:`statsmodels.stats.multitest.multipletests` (see :data:`SCREEN_METHODS`).
 
     Returns
     -------
     DataFrame
         ``variable, level, n, successes, rate, ci_low, ci_high, rest_rate, difference,
         p_value, p_adjusted, significant``.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scand. J. Statist.*
+    6, 65-70.
     """
+    check_alpha(alpha)
+    check_choice(method, "method", SCREEN_METHODS)
+    bins = check_min_count(bins, "bins")
     total_n, total_s = len(sessions), int(sessions[outcome].sum())
-    frames = []
-    variables = [(c, sessions[c]) for c in categorical] + [(c, bin_numeric(sessions[c], bins)) for c in numeric]
-    for name, key in variables:
-        t = rate_table(sessions, key, outcome)
-        t.insert(0, "variable", name)
-        t["level"] = t["level"].astype(str)
-        frames.append(t)
-    screen = pd.concat(frames, ignore_index=True)
+    screen = _screen_levels(sessions, categorical, numeric, outcome, bins)
     rest_n = total_n - screen.n
     rest_s = total_s - screen.successes
     screen["rest_rate"] = np.where(rest_n > 0, rest_s / rest_n.where(rest_n > 0, 1), np.nan)
     screen["difference"] = screen.rate - screen.rest_rate
-    pvals = []
-    for s, n, rs, rn in zip(screen.successes, screen.n, rest_s, rest_n, strict=True):
-        if rn == 0 or (s + rs) in (0, n + rn):
-            pvals.append(1.0)  # no contrast to test: a single level, or no variation at all
-        else:
-            pvals.append(float(proportions_ztest([s, rs], [n, rn])[1]))
-    screen["p_value"] = pvals
+    screen["p_value"] = _level_vs_rest_pvalues(screen, rest_s, rest_n)
     reject, adjusted, _, _ = multipletests(screen.p_value, alpha=alpha, method=method)
     screen["p_adjusted"] = adjusted
     screen["significant"] = reject
@@ -247,7 +326,23 @@ def conversion_screen(
 
 
 def compare_to_sql(metrics: dict[str, Estimate], overall: pd.DataFrame, tolerance: float = 1e-9) -> pd.DataFrame:
-    """Side by side: the package's metrics and ``01_overall_metrics.sql``'s, with agreement."""
+    """Side by side: the package's metrics and ``01_overall_metrics.sql``'s, with agreement.
+
+    Parameters
+    ----------
+    metrics : dict of str to Estimate
+        The result of :func:`product_metrics`.
+    overall : DataFrame
+        The one-row result of ``01_overall_metrics.sql``.
+    tolerance : float, default 1e-9
+        Relative tolerance (absolute below 1) of ``agree``; at least 0.
+
+    Returns
+    -------
+    DataFrame
+        ``metric, package, sql, abs_difference, agree``.
+    """
+    check_positive(tolerance, "tolerance", allow_zero=True)
     row = overall.iloc[0]
     pairs = {
         "conversion_rate": row.conversion_rate,

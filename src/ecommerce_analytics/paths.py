@@ -18,7 +18,6 @@ __all__ = [
     "RAW_DIR",
     "PROCESSED_DIR",
     "DEFAULT_DATABASE",
-    "KAGGLE_CSV",
     "SHARED_KAGGLE_CSV",
     "NOTEBOOKS_DIR",
     "MODELS_DIR",
@@ -45,7 +44,6 @@ DATA_DIR: Path = PROJECT_ROOT / "data"
 RAW_DIR: Path = DATA_DIR / "raw"  # git-ignored: downloaded Kaggle files
 PROCESSED_DIR: Path = DATA_DIR / "processed"  # git-ignored: simulated CSVs, SQLite databases
 DEFAULT_DATABASE: Path = PROCESSED_DIR / "ecommerce.sqlite"
-KAGGLE_CSV: Path = RAW_DIR / "consumer_behavior_dataset.csv"
 # The copy of the Kaggle file that tests, CI and benchmarks read (never committed).
 SHARED_KAGGLE_CSV: Path = PROJECT_ROOT.parent / "shared" / "data" / "consumer_behavior_dataset.csv"
 RUNS_DATA_DIR: Path = PROCESSED_DIR / "runs"  # git-ignored: each run's stored tables, made once per report
@@ -56,12 +54,43 @@ REPORTS_DIR: Path = VISUALIZATIONS_DIR / "reports"
 
 
 def database_path(run: str = "default") -> Path:
-    """The SQLite database of a run: ``data/processed/ecommerce.sqlite`` for the default run,
-    ``data/processed/<run>.sqlite`` otherwise.
+    """The SQLite database of a run.
+
+    Parameters
+    ----------
+    run : str, default "default"
+        The run's name (see :func:`ecommerce_analytics.config.run_name`).
+
+    Returns
+    -------
+    Path
+        ``data/processed/ecommerce.sqlite`` for the default run, ``data/processed/<run>.sqlite``
+        otherwise.
+
+    Examples
+    --------
+    >>> database_path().name, database_path("simulated-n1500-seed3").name
+    ('ecommerce.sqlite', 'simulated-n1500-seed3.sqlite')
     """
     return DEFAULT_DATABASE if run == "default" else PROCESSED_DIR / f"{run}.sqlite"
 
 
 def run_data_dir(run: str = "default") -> Path:
-    """Where a report stores a simulated run's tables for its notebooks: ``data/processed/runs/<run>/``."""
+    """Where a report stores a simulated run's tables for its notebooks.
+
+    Parameters
+    ----------
+    run : str, default "default"
+        The run's name.
+
+    Returns
+    -------
+    Path
+        ``data/processed/runs/<run>/`` (not created here).
+
+    Examples
+    --------
+    >>> run_data_dir("simulated-n1500-seed3").relative_to(PROCESSED_DIR).as_posix()
+    'runs/simulated-n1500-seed3'
+    """
     return RUNS_DATA_DIR / run

@@ -102,8 +102,10 @@ def round_figure(spec: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
 
 
 def dumps(value: Any, digits: int = SIGNIFICANT_DIGITS) -> str:
-    """Canonical JSON text of committed results: floats rounded, keys sorted, two-space indent,
-    no NaN (write ``None`` instead), one trailing newline.
+    """Canonical JSON text of committed results.
+
+    Floats rounded, keys sorted, two-space indent, no NaN (write ``None`` instead), one trailing
+    newline.
     """
     return json.dumps(round_floats(value, digits), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
@@ -114,9 +116,10 @@ ABSOLUTE_NOISE = 1e-12
 
 
 def numbers_close(a: float, b: float, digits: int = SIGNIFICANT_DIGITS) -> bool:
-    """Whether two numbers agree to ``digits`` significant digits, allowing one unit in the last
-    digit (a value near a rounding boundary may round either way on two machines), or differ by
-    less than :data:`ABSOLUTE_NOISE`.
+    """Whether two numbers agree to ``digits`` significant digits, give or take one last-digit unit.
+
+    One unit in the last digit is allowed because a value near a rounding boundary may round
+    either way on two machines; numbers that differ by less than :data:`ABSOLUTE_NOISE` agree too.
 
     Examples
     --------
@@ -136,8 +139,10 @@ def numbers_close(a: float, b: float, digits: int = SIGNIFICANT_DIGITS) -> bool:
 
 
 def first_difference(a: Any, b: Any, digits: int = SIGNIFICANT_DIGITS, where: str = "") -> str | None:
-    """Where two JSON-like structures first differ, numbers compared with :func:`numbers_close`
-    (``None`` if they agree). The answer is a path such as ``data[0].y[3]: 0.12 != 0.13``.
+    """Where two JSON-like structures first differ (``None`` if they agree).
+
+    Numbers are compared with :func:`numbers_close`. The answer is a path such as
+    ``data[0].y[3]: 0.12 != 0.13``.
     """
     if isinstance(a, dict) and isinstance(b, dict):
         if set(a) != set(b):

@@ -96,9 +96,7 @@ def save_results(notebook: str, results: dict, run: Run, *, version: int = 1) ->
 
 
 def load_results(notebook: str, run: Run) -> dict:
-    """Read a notebook's results envelope (written by :func:`save_results`) from the run's
-    published results folder.
-    """
+    """Read a notebook's results envelope (see :func:`save_results`) from the run's results folder."""
     path = run.results_dir / f"{notebook}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no results yet (run `make report`)")

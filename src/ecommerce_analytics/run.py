@@ -85,8 +85,10 @@ class Run:
 
     @classmethod
     def from_parameters(cls, source: str, n_sessions: int, seed: int, output_dirs: dict[str, Any] | None = None) -> Run:
-        """The run of a notebook's parameters cell (``SOURCE``, ``N_SESSIONS``, ``SEED``,
-        ``OUTPUT_DIRS``); ``output_dirs`` is what the pipeline injects (keys :data:`OUTPUT_KEYS`).
+        """Build the run of a notebook's parameters cell.
+
+        The cell holds ``SOURCE``, ``N_SESSIONS``, ``SEED`` and ``OUTPUT_DIRS``; ``output_dirs`` is
+        what the pipeline injects (keys :data:`OUTPUT_KEYS`), ``None`` in a notebook run by hand.
 
         >>> Run.from_parameters("simulated", 20_000, 42).is_default
         True
@@ -174,6 +176,15 @@ class Run:
     def models_dir(self) -> Path:
         """The run's published models: ``models/`` for the default run, ``models/<name>/`` otherwise."""
         return Path(self.models_root) if self.is_default else Path(self.models_root) / self.name
+
+    @property
+    def models_label(self) -> str:
+        """How reports name the models folder, the same on every machine: ``models`` or ``models/<name>``.
+
+        >>> Run().models_label, Run("simulated", 10, 1).models_label
+        ('models', 'models/simulated-n10-seed1')
+        """
+        return "models" if self.is_default else f"models/{self.name}"
 
     @property
     def results_out(self) -> Path:

@@ -18,7 +18,6 @@ __all__ = [
     "COLUMNS",
     "COLUMN_NAMES",
     "COLUMNS_BY_NAME",
-    "NUMERIC_COLUMNS",
     "FLAG_COLUMNS",
     "TARGET",
     "TABLE_NAME",
@@ -26,7 +25,8 @@ __all__ = [
     "GENDERS",
     "CATEGORIES",
     "PAYMENT_METHODS",
-    "CROSS_FIELD_RULES",
+    "RowRule",
+    "ROW_RULES",
     "normalize_column_name",
     "sqlite_ddl",
     "contract_markdown",
@@ -94,10 +94,22 @@ class Column:
 
     @property
     def is_numeric(self) -> bool:
+        """True for the numeric kinds (``float``, ``int``, ``flag``)."""
         return self.kind in ("float", "int", "flag")
 
     def domain_text(self) -> str:
-        """Human-readable domain, used in reports and quarantine reasons."""
+        """Human-readable domain, used in reports and quarantine reasons.
+
+        Returns
+        -------
+        str
+            The allowed values or range, as read in a quarantine reason.
+
+        Examples
+        --------
+        >>> COLUMNS_BY_NAME["rating"].domain_text()
+        '1 <= rating <= 5'
+        """
         if self.kind == "flag":
             return "0 or 1"
         if self.levels is not None:
@@ -155,14 +167,32 @@ COLUMNS: tuple[Column, ...] = (
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
-NUMERIC_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.is_numeric)
 FLAG_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "flag")
 
-#: Row-level rules beyond single-column domains, as (name, description).
-CROSS_FIELD_RULES: tuple[tuple[str, str], ...] = (
-    ("abandoned_without_cart", "abandoned_cart = 1 but add_to_cart = 0"),
-    ("purchase_without_cart", "purchase_decision = 1 but add_to_cart = 0"),
-    ("abandoned_and_purchased", "abandoned_cart = 1 and purchase_decision = 1"),
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns: a row whose values equal every ``(column, value)`` of ``when`` breaks it.
+
+    Parameters
+    ----------
+    text : str
+        The rule as read in reports; it is the quarantine reason of a row that breaks it.
+    when : tuple of (str, int)
+        The (flag column, value) pairs that together break the rule.
+    """
+
+    text: str
+    when: tuple[tuple[str, int], ...]
+
+
+#: Row-level rules beyond single-column domains (the funnel), checked in this order on the
+#: parsed flags: a cart cannot be abandoned if nothing was added to it, nothing is bought
+#: without a cart, and a cart is either abandoned or bought.
+ROW_RULES: tuple[RowRule, ...] = (
+    RowRule("abandoned_cart = 1 but add_to_cart = 0", (("abandoned_cart", 1), ("add_to_cart", 0))),
+    RowRule("purchase_decision = 1 but add_to_cart = 0", (("purchase_decision", 1), ("add_to_cart", 0))),
+    RowRule("abandoned_cart = 1 and purchase_decision = 1", (("abandoned_cart", 1), ("purchase_decision", 1))),
 )
 
 
@@ -170,6 +200,16 @@ def normalize_column_name(name: object) -> str:
     """Canonical form of a header cell: trimmed, case-folded, inner blanks as underscores.
 
     A byte-order mark left at the start of the first header cell is removed too.
+
+    Parameters
+    ----------
+    name : object
+        A header cell (converted with ``str``).
+
+    Returns
+    -------
+    str
+        The name compared with the contract's column names.
 
     Examples
     --------
@@ -197,6 +237,21 @@ def sqlite_ddl(table: str = TABLE_NAME) -> str:
     ``session_id`` is the 1-based row position of the session in the loaded frame; it links
     rows to the simulator's ground truth and gives SQL window functions a deterministic
     tie-breaker.
+
+    Parameters
+    ----------
+    table : str, default "customer_sessions"
+        The table's name.
+
+    Returns
+    -------
+    str
+        The statement: ``session_id`` then the 19 columns, ``NOT NULL`` where not nullable.
+
+    Examples
+    --------
+    >>> sqlite_ddl().splitlines()[:3]
+    ['CREATE TABLE customer_sessions (', '    session_id INTEGER PRIMARY KEY,', '    user_id TEXT NOT NULL,']
     """
     lines = ["    session_id INTEGER PRIMARY KEY"]
     for col in COLUMNS:
@@ -206,14 +261,25 @@ def sqlite_ddl(table: str = TABLE_NAME) -> str:
 
 
 def contract_markdown() -> str:
-    """The contract as a Markdown table (the README shows exactly this), then the row rules."""
+    """The contract as a Markdown table (the README shows exactly this), then the row rules.
+
+    Returns
+    -------
+    str
+        A table of the 19 columns (name, type, domain, meaning) and a paragraph of row rules.
+
+    Examples
+    --------
+    >>> contract_markdown().splitlines()[2]
+    '| user_id | id | non-empty text | Customer identifier (a user may have several sessions). |'
+    """
     rows = ["| column | type | domain | meaning |", "| --- | --- | --- | --- |"]
     for col in COLUMNS:
         rows.append(f"| {col.name} | {col.kind} | {col.domain_text()} | {col.description} |")
     rows.append("")
     rows.append(
         "Row rules (a row breaking one is quarantined with the rule as its reason): "
-        + "; ".join(f"`{text}`" for _, text in CROSS_FIELD_RULES)
+        + "; ".join(f"`{rule.text}`" for rule in ROW_RULES)
         + ". Every cell must be a single value (no list, dict or bytes) without NUL characters; "
         "whole numbers are parsed exactly (never through a float) and must fit in int64."
     )

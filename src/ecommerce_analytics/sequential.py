@@ -1,5 +1,7 @@
-"""Group-sequential designs: Lan-DeMets alpha spending with O'Brien-Fleming-type and
-Pocock-type spending functions, for K looks at equal or unequal information fractions.
+"""Group-sequential designs: Lan-DeMets alpha spending for K looks.
+
+O'Brien-Fleming-type, Pocock-type and power-family spending functions, for looks at equal or
+unequal information fractions.
 
 A team that plans to look at an experiment a few times (say weekly) spends its type-I error
 over the looks: at look k, with information fraction ``t_k`` (the share of the planned sample
@@ -33,6 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .stats.intervals import z_critical
+from .stats.validation import check_alpha, check_choice, check_positive, check_power
+
 __all__ = [
     "SPENDING_FUNCTIONS",
     "spending_function",
@@ -56,30 +61,46 @@ def spending_function(
     ``2 [2 - 2 Phi(z_{1 - alpha/4} / sqrt(t))]``; ``"pocock"``: ``alpha log(1 + (e - 1) t)``;
     ``"power"``: ``alpha t^rho`` (Kim & DeMets 1987). All equal ``alpha`` at ``t = 1``.
 
+    Parameters
+    ----------
+    t : float or ndarray
+        Information fractions in [0, 1].
+    alpha : float, default 0.05
+        Type-I error spent by ``t = 1``.
+    kind : {"obrien-fleming", "pocock", "power"}
+        The spending function.
+    rho : float, default 1.0
+        Exponent of the power family (> 0).
+
+    Returns
+    -------
+    ndarray
+        The error spent by each ``t``.
+
     References
     ----------
     Lan & DeMets (1983), *Biometrika* 70, 659-663; DeMets & Lan (1994), Interim analysis: the alpha
     spending function approach, *Statistics in Medicine* 13, 1341-1352; Jennison & Turnbull (2000), 7.2.1.
+
+    Examples
+    --------
+    >>> [round(float(a), 4) for a in spending_function([0.5, 1.0], kind="pocock")]
+    [0.031, 0.05]
     """
-    _check_alpha(alpha)
+    check_alpha(alpha)
+    check_choice(kind, "kind", SPENDING_FUNCTIONS)
     t = np.asarray(t, dtype=float)
     if ((t < 0) | (t > 1)).any():
         raise ValueError("information fractions t must lie in [0, 1]")
     if kind == "obrien-fleming":
         with np.errstate(divide="ignore"):
-            return np.where(t > 0, 4 * stats.norm.sf(stats.norm.isf(alpha / 4) / np.sqrt(np.maximum(t, 1e-300))), 0.0)
+            return np.where(t > 0, 4 * stats.norm.sf(z_critical(alpha / 2) / np.sqrt(np.maximum(t, 1e-300))), 0.0)
     if kind == "pocock":
         return alpha * np.log1p((np.e - 1) * t)
     if kind == "power":
-        if not rho > 0:
-            raise ValueError(f"rho must be positive, got {rho}")
+        check_positive(rho, "rho")
         return alpha * t**rho
-    raise ValueError(f"kind must be one of {SPENDING_FUNCTIONS}, got {kind!r}")
-
-
-def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    raise AssertionError(kind)  # unreachable: kind was checked
 
 
 _SQRT_2PI = np.sqrt(2 * np.pi)
@@ -113,6 +134,31 @@ def crossing_probabilities(
     ``Z_k = S_k / sqrt(t_k)`` with ``S`` a Brownian motion with ``drift`` per unit information
     (``drift = E[Z]`` of the fixed-horizon test at ``t = 1``). Recursive integration
     (Armitage, McPherson & Rowe 1969) on a Simpson grid, vectorized with numpy.
+
+    Parameters
+    ----------
+    boundaries : sequence of float
+        z boundary of each look.
+    information_fractions : sequence of float
+        Increasing fractions ending at 1, one per look.
+    drift : float, default 0.0
+        ``E[Z]`` at full information (0: under H0).
+    sides : {1, 2}
+        Two-sided (``|Z|``) or upper one-sided crossing.
+
+    Returns
+    -------
+    ndarray
+        Probability of first crossing at each look (their sum is the overall rejection rate).
+
+    References
+    ----------
+    Armitage, McPherson & Rowe (1969), *JRSS A* 132, 235-244; Jennison & Turnbull (2000), ch. 19.
+
+    Examples
+    --------
+    >>> round(float(crossing_probabilities([1.959964], [1.0]).sum()), 4)
+    0.05
     """
     b = np.asarray(boundaries, dtype=float)
     t = _check_fractions(information_fractions)
@@ -120,6 +166,8 @@ def crossing_probabilities(
         raise ValueError("boundaries and information_fractions need one entry per look")
     if sides not in (1, 2):
         raise ValueError(f"sides must be 1 or 2, got {sides}")
+    if not np.isfinite(drift):
+        raise ValueError(f"drift must be a finite number, got {drift!r}")
     return _crossing(b, t, drift, sides)
 
 
@@ -224,6 +272,7 @@ class GroupSequentialDesign:
     method: str = "Lan-DeMets alpha spending, recursive numerical integration (Armitage-McPherson-Rowe)"
 
     def to_dict(self) -> dict:
+        """The design as a dict (its fields)."""
         return asdict(self)
 
     def to_frame(self) -> pd.DataFrame:
@@ -240,15 +289,37 @@ class GroupSequentialDesign:
         )
 
     def max_sample_size(self, fixed_sample_size: float) -> int:
-        """Units (per arm) at the last look: the fixed-horizon size times the inflation factor."""
+        """Units (per arm) at the last look: the fixed-horizon size times the inflation factor.
+
+        Parameters
+        ----------
+        fixed_sample_size : float
+            Units per arm of the fixed-horizon test with the same power (> 0).
+
+        Returns
+        -------
+        int
+            Units per arm at the last look, rounded up.
+        """
         if not fixed_sample_size > 0:
             raise ValueError(f"fixed_sample_size must be positive, got {fixed_sample_size}")
         return int(np.ceil(fixed_sample_size * self.inflation_factor - 1e-9))
 
     def expected_sample_fraction(self, effect_ratio: float) -> float:
-        """Expected sample size over the fixed-horizon one when the true effect is ``effect_ratio``
-        times the design's (0: no effect; 1: the planned effect).
+        """Expected sample size over the fixed-horizon one, for a true effect ``effect_ratio`` times the design's.
+
+        Parameters
+        ----------
+        effect_ratio : float
+            The true effect over the planned one (0: no effect; 1: the planned effect).
+
+        Returns
+        -------
+        float
+            Expected units over the fixed-horizon sample size.
         """
+        if not np.isfinite(effect_ratio):
+            raise ValueError(f"effect_ratio must be a finite number, got {effect_ratio!r}")
         return _expected(
             np.asarray(self.boundaries),
             np.asarray(self.information_fractions),
@@ -258,7 +329,18 @@ class GroupSequentialDesign:
         )
 
     def first_rejection(self, z_values: Sequence[float]) -> int | None:
-        """The 1-based look at which the boundary is first crossed, or None."""
+        """The 1-based look at which the boundary is first crossed, or None.
+
+        Parameters
+        ----------
+        z_values : sequence of float
+            The z statistic at each look so far.
+
+        Returns
+        -------
+        int or None
+            The first look with ``|z| >= b`` (``z >= b`` one-sided), or None.
+        """
         z = np.asarray(z_values, dtype=float)
         z = np.abs(z) if self.sides == 2 else z
         hit = np.flatnonzero(z >= np.asarray(self.boundaries)[: len(z)])
@@ -315,11 +397,9 @@ def group_sequential_design(
     >>> [round(b, 3) for b in d.boundaries]
     [4.877, 3.357, 2.68, 2.29, 2.031]
     """
-    _check_alpha(alpha)
-    if not 0 < power < 1:
-        raise ValueError(f"power must lie strictly between 0 and 1, got {power}")
-    if spending not in SPENDING_FUNCTIONS:
-        raise ValueError(f"spending must be one of {SPENDING_FUNCTIONS}, got {spending!r}")
+    check_alpha(alpha)
+    check_power(power)
+    check_choice(spending, "spending", SPENDING_FUNCTIONS)
     if sides not in (1, 2):
         raise ValueError(f"sides must be 1 or 2, got {sides}")
     if (looks is None) == (information_fractions is None):
@@ -334,7 +414,7 @@ def group_sequential_design(
     spent = spending_function(t, alpha if sides == 2 else 2 * alpha, spending, rho) / (1 if sides == 2 else 2)
     spent[-1] = alpha
     b, _ = _recursion(t, 0.0, sides, increments=np.diff(np.concatenate([[0.0], spent])))
-    z_a = stats.norm.isf(alpha / sides)
+    z_a = z_critical(alpha, "two-sided" if sides == 2 else "larger")
     fixed = lambda th: stats.norm.sf(z_a - th) + (stats.norm.cdf(-z_a - th) if sides == 2 else 0.0)
     theta_fixed = optimize.brentq(lambda th: fixed(th) - power, 0.0, 20.0, xtol=1e-12)
     theta = optimize.brentq(lambda th: _crossing(b, t, th, sides).sum() - power, 0.0, 20.0, xtol=1e-12)

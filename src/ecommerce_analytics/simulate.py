@@ -599,8 +599,57 @@ def simulate(
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-
+    # The steps draw from one generator in a fixed order: reordering them changes every table.
     say("drawing users and session times")
+    pop = _draw_population(rng, n)
+    say("drawing session behaviour")
+    sessions, offered = _draw_sessions(rng, pop)
+    say("assigning the experiment")
+    in_exp, variant_u, treated = _assign_experiment(rng, pop)
+    say("drawing the funnel")
+    probs = _draw_funnel(rng, sessions, pop.persona, treated)
+    sessions = sessions[list(COLUMN_NAMES)]
+    assignments = _assignments(pop, in_exp, variant_u)
+    pre_period = _pre_period(rng, pop)
+    say("computing the ground truth")
+    truth = _truth(
+        seed,
+        sessions,
+        pop.persona,
+        pop.persona_u,
+        pop.user_ids,
+        in_exp,
+        variant_u[pop.user_of],
+        treated,
+        offered,
+        probs,
+    )
+    say(f"simulated {n:,} sessions of {len(pop.user_ids):,} users in {time.perf_counter() - t0:.1f} s")
+    return Simulation(sessions=sessions, assignments=assignments, pre_period=pre_period, truth=truth)
+
+
+@dataclass
+class _Population:
+    """Users and their sessions in time order: who, when, and the users' fixed attributes."""
+
+    user_of: np.ndarray  # per session: index of its user
+    offset: np.ndarray  # per session: seconds since START
+    persona_u: np.ndarray  # per user
+    age_u: np.ndarray
+    income_u: np.ndarray
+    gender_u: np.ndarray
+    location_u: np.ndarray
+    payment_u: np.ndarray
+    user_ids: np.ndarray
+
+    @property
+    def persona(self) -> np.ndarray:
+        """Per session: the persona of its user."""
+        return self.persona_u[self.user_of]
+
+
+def _draw_population(rng: np.random.Generator, n: int) -> _Population:
+    """Draw the users, their attributes, and their sessions' times (sorted by time, then user)."""
     users, user_of, offset = _draw_users(rng, n)
     n_users = len(users)
     persona_u = _choice(rng, np.tile([p.share for p in PERSONAS], (n_users, 1)))
@@ -611,13 +660,16 @@ def simulate(
     location_u = rng.choice(len(_LOCATIONS), size=n_users, p=loc_w / loc_w.sum())
     payment_u = rng.choice(len(PAYMENT_METHODS), size=n_users, p=[PAYMENT_PROBS[m] for m in PAYMENT_METHODS])
     user_ids = _uuids(rng, n_users)
-
     # Sessions in time order (ties broken by user) so that row order is meaningful.
     order = np.lexsort((user_of, offset))
-    user_of, offset = user_of[order], offset[order]
-    persona = persona_u[user_of]
+    return _Population(
+        user_of[order], offset[order], persona_u, age_u, income_u, gender_u, location_u, payment_u, user_ids
+    )
 
-    say("drawing session behaviour")
+
+def _draw_sessions(rng: np.random.Generator, pop: _Population) -> tuple[pd.DataFrame, np.ndarray]:
+    """Draw each session's product, price, browsing, rating and discount offer (funnel flags still 0)."""
+    n, persona = len(pop.user_of), pop.persona
     cat_idx = _choice(rng, np.array([p.category_probs for p in PERSONAS])[persona])
     mu = _log_price_mu(cat_idx, persona)
     lo, hi = (
@@ -632,7 +684,7 @@ def simulate(
     time_spent = np.round(pages * dwell).astype(np.int64)
     rating = 1 + rng.choice(5, size=n, p=RATING_PROBS)
     sentiment = np.clip(np.round(0.3 * (rating - 3) + 0.25 * rng.standard_normal(n), 2), -1.0, 1.0)
-    income = income_u[user_of]
+    income = pop.income_u[pop.user_of]
     offer_logit = (
         COEF["offer_intercept"]
         + COEF["offer_log_pages"] * np.log(pages / 6.0)
@@ -641,16 +693,16 @@ def simulate(
     )
     offered = rng.random(n) < _sigmoid(offer_logit)
     discount = np.where(offered, DISCOUNT_TIERS[rng.choice(len(DISCOUNT_TIERS), size=n, p=DISCOUNT_TIER_PROBS)], 0.0)
-
-    timestamps = START + pd.to_timedelta(offset, unit="s")
+    user_of = pop.user_of
+    timestamps = START + pd.to_timedelta(pop.offset, unit="s")
     sessions = pd.DataFrame(
         {
-            "user_id": pd.Series(user_ids[user_of], dtype="str"),
+            "user_id": pd.Series(pop.user_ids[user_of], dtype="str"),
             "product_id": pd.Series(_uuids(rng, n), dtype="str"),
             "category": pd.Series(np.asarray(CATEGORIES)[cat_idx], dtype="str"),
             "price": price.astype(float),
             "discount_applied": discount.astype(float),
-            "payment_method": pd.Series(np.asarray(PAYMENT_METHODS)[payment_u[user_of]], dtype="str"),
+            "payment_method": pd.Series(np.asarray(PAYMENT_METHODS)[pop.payment_u[user_of]], dtype="str"),
             "purchase_date": pd.Series(timestamps).astype("datetime64[us]"),
             "pages_visited": pages.astype(np.int64),
             "time_spent": time_spent,
@@ -659,59 +711,69 @@ def simulate(
             "rating": rating.astype(np.int64),
             "review_text": pd.Series(_review_texts(rng, sentiment), dtype="str"),
             "sentiment_score": sentiment.astype(float),
-            "age": age_u[user_of].astype(np.int64),
-            "gender": pd.Series(np.asarray(GENDERS)[gender_u[user_of]], dtype="str"),
+            "age": pop.age_u[user_of].astype(np.int64),
+            "gender": pd.Series(np.asarray(GENDERS)[pop.gender_u[user_of]], dtype="str"),
             "income_level": pd.Series(np.asarray(INCOME_LEVELS)[income], dtype="str"),
-            "location": pd.Series(np.asarray(_LOCATIONS)[location_u[user_of]], dtype="str"),
+            "location": pd.Series(np.asarray(_LOCATIONS)[pop.location_u[user_of]], dtype="str"),
             "purchase_decision": np.zeros(n, dtype=np.int64),
         }
     )
+    return sessions, offered
 
-    say("assigning the experiment")
+
+def _assign_experiment(rng: np.random.Generator, pop: _Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Randomize the users active in the experiment's weeks: per session in the test, per user, treated flag."""
     exp_start = (WEEKS - EXPERIMENT_WEEKS) * 7 * 86400
-    in_exp = offset >= exp_start
-    exp_users = np.unique(user_of[in_exp])
-    variant_u = np.full(n_users, -1, dtype=np.int64)
+    in_exp = pop.offset >= exp_start
+    exp_users = np.unique(pop.user_of[in_exp])
+    variant_u = np.full(len(pop.user_ids), -1, dtype=np.int64)
     variant_u[exp_users] = rng.integers(0, 2, size=len(exp_users))
-    treated = (in_exp & (variant_u[user_of] == 1)).astype(float)
+    treated = (in_exp & (variant_u[pop.user_of] == 1)).astype(float)
+    return in_exp, variant_u, treated
 
-    say("drawing the funnel")
+
+def _draw_funnel(
+    rng: np.random.Generator, sessions: pd.DataFrame, persona: np.ndarray, treated: np.ndarray
+) -> pd.DataFrame:
+    """Draw cart and purchase from the true probabilities (set in ``sessions``); return the probabilities."""
+    n = len(sessions)
     probs = purchase_probabilities(sessions, persona, treated)
     cart = rng.random(n) < probs["p_cart"].to_numpy()
     buy = cart & (rng.random(n) < probs["p_purchase_given_cart"].to_numpy())
     sessions["add_to_cart"] = cart.astype(np.int64)
     sessions["purchase_decision"] = buy.astype(np.int64)
     sessions["abandoned_cart"] = (cart & ~buy).astype(np.int64)
-    sessions = sessions[list(COLUMN_NAMES)]
+    return probs
 
-    first_exp = pd.Series(offset[in_exp]).groupby(user_of[in_exp]).min()
-    assignments = (
+
+def _assignments(pop: _Population, in_exp: np.ndarray, variant_u: np.ndarray) -> pd.DataFrame:
+    """The assignment table: each experiment user's variant and first session in the test."""
+    first_exp = pd.Series(pop.offset[in_exp]).groupby(pop.user_of[in_exp]).min()
+    users = first_exp.index.to_numpy()
+    return (
         pd.DataFrame(
             {
-                "user_id": pd.Series(user_ids[first_exp.index.to_numpy()], dtype="str"),
-                "variant": pd.Series(
-                    np.where(variant_u[first_exp.index.to_numpy()] == 1, "treatment", "control"), dtype="str"
-                ),
+                "user_id": pd.Series(pop.user_ids[users], dtype="str"),
+                "variant": pd.Series(np.where(variant_u[users] == 1, "treatment", "control"), dtype="str"),
                 "assigned_at": (START + pd.to_timedelta(first_exp.to_numpy(), unit="s")).astype("datetime64[us]"),
             }
         )
         .sort_values(["assigned_at", "user_id"], kind="stable")
         .reset_index(drop=True)
     )
-    pre_sessions = rng.poisson(np.array([p.pre_sessions for p in PERSONAS])[persona_u])
-    pre_purchases = rng.binomial(pre_sessions, np.array([p.pre_conversion for p in PERSONAS])[persona_u])
-    pre_period = pd.DataFrame(
+
+
+def _pre_period(rng: np.random.Generator, pop: _Population) -> pd.DataFrame:
+    """Each user's sessions and purchases before the data start (the CUPED covariate)."""
+    pre_sessions = rng.poisson(np.array([p.pre_sessions for p in PERSONAS])[pop.persona_u])
+    pre_purchases = rng.binomial(pre_sessions, np.array([p.pre_conversion for p in PERSONAS])[pop.persona_u])
+    return pd.DataFrame(
         {
-            "user_id": pd.Series(user_ids, dtype="str"),
+            "user_id": pd.Series(pop.user_ids, dtype="str"),
             "pre_sessions": pre_sessions.astype(np.int64),
             "pre_purchases": pre_purchases.astype(np.int64),
         }
     )
-
-    say("computing the ground truth")
-    truth = _truth(seed, sessions, persona, persona_u, user_ids, in_exp, variant_u[user_of], treated, offered, probs)
-    say(f"simulated {n:,} sessions of {n_users:,} users in {time.perf_counter() - t0:.1f} s")
-    return Simulation(sessions=sessions, assignments=assignments, pre_period=pre_period, truth=truth)
 
 
 def _review_texts(rng: np.random.Generator, sentiment: np.ndarray) -> np.ndarray:
@@ -735,9 +797,64 @@ def _truth(
     offered: np.ndarray,
     probs: pd.DataFrame,
 ) -> SimulationTruth:
-    n = len(sessions)
+    """Everything the simulator knows and an analyst does not: true probabilities and effects."""
     names = tuple(p.name for p in PERSONAS)
     cov = _Covariates.from_sessions(sessions)
+    post, p_browse, p_cart_stage = _observable_ceilings(sessions, cov, in_exp)
+    p_offer, p_none = _offer_probabilities(cov, persona, treated, probs)
+    effect = p_offer - p_none
+    by_persona = {
+        name: float(effect[persona == j].mean()) if (persona == j).any() else float("nan")
+        for j, name in enumerate(names)
+    }
+    experiment = _experiment_truth(cov, persona, in_exp, probs)
+    bumped = sessions.assign(price=sessions["price"] * 1.01)
+    p_up = purchase_probabilities(bumped, persona, treated)["p_purchase"].to_numpy()
+    elasticity = float((p_up.mean() / probs["p_purchase"].to_numpy().mean() - 1.0) / 0.01)
+    variant_label = np.where(variant == 1, "treatment", "control").astype(object)
+    variant_label[~in_exp] = None
+    truth_sessions = pd.DataFrame(
+        {
+            "persona": pd.Series(np.asarray(names)[persona], dtype="str"),
+            "variant": variant_label,
+            "discount_offered": offered,
+            "p_cart": probs["p_cart"].to_numpy(),
+            "p_purchase_given_cart": probs["p_purchase_given_cart"].to_numpy(),
+            "p_purchase": probs["p_purchase"].to_numpy(),
+            "p_observed_browse": p_browse,
+            "p_observed_cart": p_cart_stage,
+            "p_if_offered": p_offer,
+            "p_if_not_offered": p_none,
+        }
+    )
+    for j, name in enumerate(names):
+        truth_sessions[f"posterior_{name}"] = post[:, j]
+    users = pd.DataFrame(
+        {"user_id": pd.Series(user_ids, dtype="str"), "persona": pd.Series(np.asarray(names)[persona_u], dtype="str")}
+    )
+    return SimulationTruth(
+        seed=seed,
+        n_sessions=len(sessions),
+        personas=names,
+        sessions=truth_sessions,
+        users=users,
+        discount_ate=float(effect.mean()),
+        discount_att=float(effect[offered].mean()) if offered.any() else float("nan"),
+        discount_ate_by_persona=by_persona,
+        experiment=experiment,
+        price_elasticity=elasticity,
+        params=_parameters(),
+    )
+
+
+def _observable_ceilings(
+    sessions: pd.DataFrame, cov: _Covariates, in_exp: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Persona posteriors and the best purchase probabilities reachable from the observed columns.
+
+    The two probabilities are those of the browse stage (before any cart action) and of the cart
+    stage (among carts; NaN elsewhere).
+    """
     k = len(PERSONAS)
     # Posterior over personas given the row's observable columns (Bayes' rule).
     log_post = np.log([p.share for p in PERSONAS]) + _log_likelihood_by_persona(sessions)
@@ -750,65 +867,42 @@ def _truth(
     w = post * p_cart_k
     p_browse = (w * p_buy_k).sum(axis=1)
     p_cart_stage = np.where(sessions["add_to_cart"].to_numpy() == 1, p_browse / w.sum(axis=1), np.nan)
+    return post, p_browse, p_cart_stage
 
-    # Discount offer: all-knowing purchase probability with and without an offer.
+
+def _offer_probabilities(
+    cov: _Covariates, persona: np.ndarray, treated: np.ndarray, probs: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """All-knowing purchase probability of each session with and without a discount offer."""
     p_cart = probs["p_cart"].to_numpy()
     tier_p = DISCOUNT_TIER_PROBS / DISCOUNT_TIER_PROBS.sum()
     p_offer = p_cart * sum(
         tp * _sigmoid(_eta_buy(cov, persona, treated, d)) for d, tp in zip(DISCOUNT_TIERS, tier_p, strict=True)
     )
     p_none = p_cart * _sigmoid(_eta_buy(cov, persona, treated, 0.0))
-    effect = p_offer - p_none
-    by_persona = {
-        name: float(effect[persona == j].mean()) if (persona == j).any() else float("nan")
-        for j, name in enumerate(names)
+    return p_offer, p_none
+
+
+def _experiment_truth(cov: _Covariates, persona: np.ndarray, in_exp: np.ndarray, probs: pd.DataFrame) -> dict:
+    """True per-session conversion of the experiment's sessions under each arm, and the lift."""
+    truth: dict = {"log_odds_effect": EXPERIMENT_LOG_ODDS, "sessions": int(in_exp.sum())}
+    if not in_exp.any():
+        keys = ("conversion_control", "conversion_treatment", "absolute_lift", "relative_lift")
+        return {**truth, **dict.fromkeys(keys, float("nan"))}
+    pc = probs["p_cart"].to_numpy()[in_exp]
+    ctrl = pc * _sigmoid(_eta_buy(cov, persona, 0.0))[in_exp]
+    trt = pc * _sigmoid(_eta_buy(cov, persona, 1.0))[in_exp]
+    return {
+        **truth,
+        "conversion_control": float(ctrl.mean()),
+        "conversion_treatment": float(trt.mean()),
+        "absolute_lift": float(trt.mean() - ctrl.mean()),
+        "relative_lift": float(trt.mean() / ctrl.mean() - 1.0),
     }
 
-    # Experiment: per-session conversion of the experiment's sessions under each arm.
-    if in_exp.any():
-        pc = p_cart[in_exp]
-        ctrl = pc * _sigmoid(_eta_buy(cov, persona, 0.0))[in_exp]
-        trt = pc * _sigmoid(_eta_buy(cov, persona, 1.0))[in_exp]
-        experiment = {
-            "log_odds_effect": EXPERIMENT_LOG_ODDS,
-            "sessions": int(in_exp.sum()),
-            "conversion_control": float(ctrl.mean()),
-            "conversion_treatment": float(trt.mean()),
-            "absolute_lift": float(trt.mean() - ctrl.mean()),
-            "relative_lift": float(trt.mean() / ctrl.mean() - 1.0),
-        }
-    else:
-        experiment = {
-            "log_odds_effect": EXPERIMENT_LOG_ODDS,
-            "sessions": 0,
-            "conversion_control": float("nan"),
-            "conversion_treatment": float("nan"),
-            "absolute_lift": float("nan"),
-            "relative_lift": float("nan"),
-        }
 
-    bumped = sessions.assign(price=sessions["price"] * 1.01)
-    p_up = purchase_probabilities(bumped, persona, treated)["p_purchase"].to_numpy()
-    elasticity = float((p_up.mean() / probs["p_purchase"].to_numpy().mean() - 1.0) / 0.01)
-
-    variant_label = np.where(variant == 1, "treatment", "control").astype(object)
-    variant_label[~in_exp] = None
-    truth_sessions = pd.DataFrame(
-        {
-            "persona": pd.Series(np.asarray(names)[persona], dtype="str"),
-            "variant": variant_label,
-            "discount_offered": offered,
-            "p_cart": p_cart,
-            "p_purchase_given_cart": probs["p_purchase_given_cart"].to_numpy(),
-            "p_purchase": probs["p_purchase"].to_numpy(),
-            "p_observed_browse": p_browse,
-            "p_observed_cart": p_cart_stage,
-            "p_if_offered": p_offer,
-            "p_if_not_offered": p_none,
-        }
-    )
-    for j, name in enumerate(names):
-        truth_sessions[f"posterior_{name}"] = post[:, j]
+def _parameters() -> dict:
+    """Every parameter of the simulator, as a plain JSON copy (no live references)."""
     params = {
         "personas": [p.__dict__ for p in PERSONAS],
         "coefficients": dict(COEF),
@@ -822,22 +916,4 @@ def _truth(
         "return_probability": RETURN_PROBABILITY,
         "return_gap_days": RETURN_GAP_DAYS,
     }
-    params = json.loads(json.dumps(params))  # a plain JSON copy: no live references, same after a round trip
-    return SimulationTruth(
-        seed=seed,
-        n_sessions=n,
-        personas=names,
-        sessions=truth_sessions,
-        users=pd.DataFrame(
-            {
-                "user_id": pd.Series(user_ids, dtype="str"),
-                "persona": pd.Series(np.asarray(names)[persona_u], dtype="str"),
-            }
-        ),
-        discount_ate=float(effect.mean()),
-        discount_att=float(effect[offered].mean()) if offered.any() else float("nan"),
-        discount_ate_by_persona=by_persona,
-        experiment=experiment,
-        price_elasticity=elasticity,
-        params=params,
-    )
+    return json.loads(json.dumps(params))

@@ -42,17 +42,28 @@ __all__ = [
 ]
 
 _STORED_MANIFEST = "manifest.json"
-# The modules whose code decides what a run's data and database contain.
-_DATA_MODULES = ("config.py", "schema.py", "data.py", "simulate.py", "sources.py", "database.py")
+#: The modules whose code decides what a run's data and database contain; a folder stands for
+#: every ``.py`` file under it (the ``data`` subpackage: reading, validation, report).
+_DATA_MODULES = ("config.py", "schema.py", "data", "simulate.py", "sources.py", "database.py")
 
 
 @dataclass(frozen=True)
 class SourceData:
     """Validated sessions of a source, with the simulation behind them when there is one.
 
-    ``fingerprint`` identifies the data and the code that made it (two loads with the same
-    fingerprint hold the same rows); ``from_store`` says whether the data were read from the
-    run's stored tables rather than computed.
+    Attributes
+    ----------
+    source : str
+        ``"simulated"`` or the file's path.
+    loaded : LoadResult
+        The validated sessions, the quarantine and the load report.
+    simulation : Simulation or None
+        The simulation (ground truth, experiment tables) of a simulated source.
+    fingerprint : str
+        Identifies the data and the code that made it (two loads with the same fingerprint
+        hold the same rows).
+    from_store : bool
+        Whether the data were read from the run's stored tables rather than computed.
     """
 
     source: str
@@ -62,29 +73,74 @@ class SourceData:
     from_store: bool = False
 
     @property
-    def sessions(self):
+    def sessions(self) -> pd.DataFrame:
+        """The validated sessions (``loaded.sessions``)."""
         return self.loaded.sessions
 
     @property
     def is_simulated(self) -> bool:
+        """True when the data come from the simulator."""
         return self.simulation is not None
 
 
 def describe_source(source: str | os.PathLike, n_sessions: int = DEFAULT_N_SESSIONS, seed: int = DEFAULT_SEED) -> str:
-    """Label of a source, as used in reports: ``simulated (n=20,000, seed=42)`` or the file name."""
+    """Label of a source, as used in reports.
+
+    Parameters
+    ----------
+    source : "simulated" or path
+        The run's source.
+    n_sessions, seed : int
+        Simulator parameters (shown for the simulated source only).
+
+    Returns
+    -------
+    str
+        ``simulated (n=20,000, seed=42)``, or the file's name.
+
+    Examples
+    --------
+    >>> describe_source("simulated", 20_000, 42), describe_source("/data/shop.csv")
+    ('simulated (n=20,000, seed=42)', 'shop.csv')
+    """
     if str(source) == SIMULATED:
         return f"simulated (n={n_sessions:,}, seed={seed})"
     return Path(source).name
 
 
-def code_fingerprint() -> str:
-    """sha256 of the package version, the numpy version (its random streams) and the source of
-    the modules that make a run's data: a stored run made by other code is never reused.
-    """
-    digest = hashlib.sha256(f"{__version__}|numpy {np.__version__}".encode())
-    here = Path(__file__).parent
+def _data_module_files(package_dir: Path) -> list[Path]:
+    """The source files named by :data:`_DATA_MODULES` under ``package_dir``, in a fixed order."""
+    files = []
     for name in _DATA_MODULES:
-        digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+        path = package_dir / name
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return files
+
+
+def code_fingerprint(package_dir: str | os.PathLike | None = None) -> str:
+    """Fingerprint of the code that makes a run's data; a stored run made by other code is not reused.
+
+    Parameters
+    ----------
+    package_dir : str or path-like, optional
+        The package folder whose modules are read (default: this package).
+
+    Returns
+    -------
+    str
+        Hex sha256 of the package version, the numpy version (its random streams) and the
+        source of every module in :data:`_DATA_MODULES` (each file of the ``data`` subpackage
+        included), each with its path relative to ``package_dir``.
+
+    Examples
+    --------
+    >>> len(code_fingerprint()) == 64 and code_fingerprint() == code_fingerprint()
+    True
+    """
+    here = Path(package_dir) if package_dir is not None else Path(__file__).parent
+    digest = hashlib.sha256(f"{__version__}|numpy {np.__version__}".encode())
+    for path in _data_module_files(here):
+        digest.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -157,6 +213,22 @@ def load_source(
     use_store : bool, default True
         Read a simulated run from the tables :func:`prepare_source` stored, when they were made
         by this code with these parameters (the result is identical to simulating again).
+
+    Returns
+    -------
+    SourceData
+        The validated sessions, with the simulation and the fingerprint.
+
+    Raises
+    ------
+    DataContractError
+        A file source that is missing, unreadable or without valid rows (one-line message).
+
+    Examples
+    --------
+    >>> data = load_source(n_sessions=300, seed=1, use_store=False)
+    >>> data.is_simulated, len(data.sessions), data.loaded.report.rows_quarantined
+    (True, 300, 0)
     """
     say = progress or (lambda _m: None)
     source = str(source)
@@ -182,7 +254,26 @@ def prepare_source(
     seed: int = DEFAULT_SEED,
     progress: Callable[[str], None] | None = None,
 ) -> SourceData:
-    """:func:`load_source` for a report: also stores a simulated run for the notebooks to read."""
+    """:func:`load_source` for a report: also stores a simulated run for the notebooks to read.
+
+    A simulated run without quarantined rows is written under ``data/processed/runs/<run>/``
+    with its fingerprint; the notebooks' :func:`load_source` then reads it instead of
+    simulating again.
+
+    Parameters
+    ----------
+    source : "simulated" or path
+        As :func:`load_source`.
+    n_sessions, seed : int
+        Simulator parameters (ignored for files).
+    progress : callable, optional
+        Receives a line per step.
+
+    Returns
+    -------
+    SourceData
+        As :func:`load_source`.
+    """
     data = load_source(source, n_sessions=n_sessions, seed=seed, progress=progress)
     if data.is_simulated and not data.from_store and data.loaded.report.rows_quarantined == 0:
         folder = _store_dir(str(source), n_sessions, seed)
@@ -199,6 +290,20 @@ def ensure_database(
 
     A small ``<database>.source.json`` beside the database records the fingerprint of the data
     it holds; a matching database is reused as it is.
+
+    Parameters
+    ----------
+    data : SourceData
+        The run's data (from :func:`load_source` or :func:`prepare_source`).
+    db_path : str or path-like, optional
+        The database file (default: the run's, from :func:`ecommerce_analytics.paths.database_path`).
+    progress : callable, optional
+        Receives a line per step.
+
+    Returns
+    -------
+    Path
+        The database path.
     """
     from .database import build_database
 

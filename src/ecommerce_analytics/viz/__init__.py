@@ -61,8 +61,9 @@ def apply_theme() -> None:
 
 
 def figure_json(fig: go.Figure) -> dict:
-    """The figure as plain JSON, every float at the committed precision
-    (:func:`ecommerce_analytics.precision.round_figure`): the same on every machine.
+    """The figure as plain JSON, every float at the committed precision: the same on every machine.
+
+    See :func:`ecommerce_analytics.precision.round_figure`.
     """
     return precision.round_figure(json.loads(pio.to_json(fig, validate=False, engine="json")))
 

@@ -1,12 +1,10 @@
-"""Customer segmentation (k-means), discount sensitivity, and (re-exported) RFM and cohorts.
+"""K-means segments: choosing k, fitting, bootstrap stability, the Segmenter estimator and their readouts.
 
-Customers are described by features chosen by the caller (by default four behavioural
-features averaged over their sessions: :func:`customer_features`). K is chosen from 2 to 8 by
-the elbow of the inertia curve and the silhouette (:func:`choose_k` states the rule), and
-stability is measured by the adjusted Rand index across bootstrap resamples.
-:class:`Segmenter` wraps the whole recipe as a scikit-learn estimator that assigns new
-customers to segments. RFM, cohorts, repeat-purchase curves and inter-purchase times live in
-:mod:`.transactions` and are re-exported here.
+K is chosen from 2 to 8 by the elbow of the inertia curve and the silhouette (:func:`choose_k`
+states the rule), and stability is measured by the adjusted Rand index across bootstrap
+resamples (:func:`bootstrap_stability`). :class:`Segmenter` wraps the whole recipe as a
+scikit-learn estimator that assigns new customers to segments; :func:`k_readout` and
+:func:`stability_readout` report on a fitted one.
 """
 
 from __future__ import annotations
@@ -17,151 +15,29 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from .metrics import proportion, rate_difference
-from .schema import TARGET
-from .transactions import (
-    InterPurchaseTimes,
-    cohort_retention,
-    conversion_by_cohort_age,
-    inter_purchase_times,
-    repeat_purchase_curve,
-    rfm_scores,
-    tie_aware_score,
-    users_return,
-)
+from ..reporting import num
+from .features import _feature_list, _standardize
+from .profiles import segment_names, segment_profiles
 
 __all__ = [
-    "FEATURE_LABELS",
-    "customer_features",
     "KChoice",
     "choose_k",
-    "fit_segments",
     "Segmentation",
-    "Segmenter",
+    "fit_segments",
     "bootstrap_stability",
-    "segment_names",
-    "segment_profiles",
-    "strategic_notes",
-    "rfm_scores",
-    "tie_aware_score",
-    "discount_sensitivity",
-    "users_return",
-    "cohort_retention",
-    "conversion_by_cohort_age",
-    "repeat_purchase_curve",
-    "inter_purchase_times",
-    "InterPurchaseTimes",
-    "age_group",
+    "Segmenter",
+    "KReadout",
+    "k_readout",
+    "StabilityReadout",
+    "stability_readout",
 ]
-
-#: Behavioural features used for clustering by default, and how they read in names.
-FEATURE_LABELS: dict[str, tuple[str, str, str]] = {
-    # feature: (plain name, word when high, word when low)
-    "log_pages": ("pages per session", "deep browsers", "quick visitors"),
-    "log_seconds_per_page": ("seconds per page", "slow readers", "skimmers"),
-    "log_price": ("price level", "premium", "budget"),
-    "age": ("age", "older", "younger"),
-}
-
-#: How the default features are profiled in original units: (profile column, back-transform).
-_PROFILE_COLUMNS = {
-    "log_pages": ("pages_per_session", np.exp),
-    "log_seconds_per_page": ("seconds_per_page", np.exp),
-    "log_price": ("typical_price", np.exp),
-    "age": ("age", None),
-}
-_SESSION_COLUMNS = ("user_id", "pages_visited", "time_spent", "price", "age", TARGET)
-
-
-def customer_features(sessions: pd.DataFrame, *, customer: str = "user_id") -> pd.DataFrame:
-    """Per-customer behavioural features (means over the customer's sessions) of the session contract.
-
-    Parameters
-    ----------
-    sessions : DataFrame
-        Sessions with ``pages_visited``, ``time_spent``, ``price``, ``age`` and
-        ``purchase_decision`` (for another schema, build your own customer table and pass
-        its columns as ``features=`` to :class:`Segmenter`).
-    customer : str, default "user_id"
-        Customer id column.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by customer: ``log_pages``, ``log_seconds_per_page``, ``log_price``, ``age``,
-        plus ``sessions``, ``purchases`` and ``conversion`` for profiling (not clustering).
-
-    Examples
-    --------
-    >>> sessions = pd.DataFrame({"user_id": ["a", "a", "b"], "pages_visited": [2, 8, 4], "time_spent": [60, 240, 40],
-    ...                          "price": [10.0, 40.0, 20.0], "age": [30, 30, 50], "purchase_decision": [0, 1, 1]})
-    >>> customer_features(sessions)[["sessions", "purchases", "conversion"]]  # doctest: +NORMALIZE_WHITESPACE
-             sessions  purchases  conversion
-    user_id
-    a               2          1         0.5
-    b               1          1         1.0
-    >>> round(float(np.exp(customer_features(sessions).loc["a", "log_price"])), 6)  # geometric mean of 10 and 40
-    20.0
-    """
-    needed = [customer if c == "user_id" else c for c in _SESSION_COLUMNS]
-    missing = [c for c in needed if c not in sessions.columns]
-    if missing:
-        raise ValueError(
-            f"customer_features: missing column(s) {', '.join(map(repr, missing))} of the session "
-            "contract (the customer id is set with customer=); for another schema build a customer table "
-            "and pass its columns to Segmenter(features=...)"
-        )
-    pages = sessions["pages_visited"].astype(float)
-    frame = pd.DataFrame(
-        {
-            "user_id": sessions[customer],
-            "log_pages": np.log(pages),
-            "log_seconds_per_page": np.log(np.maximum(sessions["time_spent"].astype(float), 1.0) / pages),
-            "log_price": np.log(sessions["price"].astype(float)),
-            "age": sessions["age"].astype(float),
-            "purchase": sessions[TARGET].astype(int),
-        }
-    )
-    g = frame.groupby("user_id", sort=True)
-    out = g[list(FEATURE_LABELS)].mean()
-    out["sessions"] = g.size()
-    out["purchases"] = g["purchase"].sum()
-    out["conversion"] = out["purchases"] / out["sessions"]
-    if customer != "user_id":
-        out.index.name = customer
-    return out
-
-
-def _feature_list(frame: pd.DataFrame, features: Sequence[str] | None, where: str) -> list[str]:
-    """The caller's features (default: those of :data:`FEATURE_LABELS`), checked against ``frame``."""
-    if features is None:
-        features = list(FEATURE_LABELS)
-    elif isinstance(features, str):
-        raise ValueError(f"{where}: features must be a list of column names, got the string {features!r}")
-    features = list(features)
-    if not features:
-        raise ValueError(f"{where}: features must name at least one column")
-    if len(set(features)) != len(features):
-        raise ValueError(f"{where}: features has duplicates: {features}")
-    missing = [f for f in features if f not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{where}: feature column(s) {', '.join(map(repr, missing))} not in the frame; pass the "
-            f"columns to cluster on as features=[...] (the frame has: {', '.join(map(str, frame.columns))})"
-        )
-    return features
-
-
-def _standardize(frame: pd.DataFrame, features: Sequence[str] | None = None, where: str = "segmentation") -> np.ndarray:
-    cols = _feature_list(frame, features, where)
-    return StandardScaler().fit_transform(frame[cols].to_numpy(float))
 
 
 @dataclass(frozen=True)
@@ -261,6 +137,20 @@ def fit_segments(data: pd.DataFrame, k: int, *, seed: int = 0, features: Sequenc
 
     The same fit as ``Segmenter(n_clusters=k, features=features, random_state=seed, n_boot=0)``.
 
+    Parameters
+    ----------
+    data : DataFrame
+        One row per customer.
+    k : int
+        Number of segments (>= 2).
+    seed : int, default 0
+    features : list of str, optional
+        Columns to cluster on; default the four of :data:`FEATURE_LABELS`.
+
+    Returns
+    -------
+    Segmentation
+
     Examples
     --------
     >>> data = pd.DataFrame({"spend": [1.0, 1.1, 0.9, 1.0, 9.0, 9.2], "visits": [1.0, 2, 1, 2, 8, 9]})
@@ -269,62 +159,6 @@ def fit_segments(data: pd.DataFrame, k: int, *, seed: int = 0, features: Sequenc
     """
     model = Segmenter(n_clusters=k, features=features, random_state=seed, n_boot=0).fit(data)
     return Segmentation(model.segments_, model.centroids_, model.names_, model.n_clusters_)
-
-
-def _words(feature: str, labels: Mapping[str, tuple[str, str, str]] | None) -> tuple[str, str, str]:
-    known = {**FEATURE_LABELS, **(labels or {})}
-    return known.get(feature, (feature, f"high {feature}", f"low {feature}"))
-
-
-def segment_names(
-    centroids_z: pd.DataFrame,
-    threshold: float = 0.35,
-    *,
-    features: Sequence[str] | None = None,
-    labels: Mapping[str, tuple[str, str, str]] | None = None,
-) -> list[str]:
-    """Names from standardized centroids: the words of the two strongest features.
-
-    A feature speaks when its centroid is at least ``threshold`` standard deviations from
-    the mean; its word is the "high" or "low" word of :data:`FEATURE_LABELS` (or of ``labels``),
-    and "high <feature>" / "low <feature>" for a feature without words. A centroid with no
-    strong feature is "Average customers". Repeated names get a number.
-
-    Parameters
-    ----------
-    centroids_z : DataFrame
-        One row per segment, one column per feature, in standard deviations from the mean.
-    threshold : float, default 0.35
-    features : list of str, optional
-        Columns to name from (default: all columns of ``centroids_z``).
-    labels : dict, optional
-        ``{feature: (plain name, word when high, word when low)}``, added to :data:`FEATURE_LABELS`.
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> centroids = pd.DataFrame({"log_price": [1.0, -0.1], "monetary": [-0.6, 0.2]})
-    >>> segment_names(centroids)
-    ['Premium, low monetary', 'Average customers']
-    >>> segment_names(centroids, labels={"monetary": ("spend", "big spenders", "small spenders")})
-    ['Premium, small spenders', 'Average customers']
-    """
-    cols = list(centroids_z.columns) if features is None else _feature_list(centroids_z, features, "segment_names")
-    names = []
-    for _, row in centroids_z[cols].iterrows():
-        strong = row[row.abs() >= threshold].abs().sort_values(ascending=False).index[:2]
-        words = [_words(f, labels)[1] if row[f] > 0 else _words(f, labels)[2] for f in strong]
-        name = ", ".join(words) if words else "average customers"
-        names.append(name[0].upper() + name[1:])
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if names.count(name) == 1 else f"{name} ({seen[name]})")
-    return unique
 
 
 def bootstrap_stability(
@@ -374,63 +208,6 @@ def bootstrap_stability(
         km = KMeans(n_clusters=k, n_init=5, random_state=seed + b + 1).fit(z[idx])
         aris.append(adjusted_rand_score(reference, km.predict(z[ref_idx])))
     return pd.DataFrame({"resample": np.arange(n_boot), "ari": np.asarray(aris, dtype=float)})
-
-
-def segment_profiles(data: pd.DataFrame, seg: Segmentation, *, features: Sequence[str] | None = None) -> pd.DataFrame:
-    """Size, share and mean features per segment, and conversion with a Wilson CI when known.
-
-    The default features are reported in original units (``pages_per_session``,
-    ``seconds_per_page``, ``typical_price``: geometric means; ``age``); any other feature by
-    its mean under its own name. When ``data`` has ``sessions`` and ``purchases`` columns (as
-    :func:`customer_features` makes), session conversion and its Wilson interval are added.
-
-    Parameters
-    ----------
-    data : DataFrame
-        One row per customer, indexed like ``seg.labels``.
-    seg : Segmentation
-    features : list of str, optional
-        Columns to profile (default: the columns the segmentation was fitted on).
-
-    Returns
-    -------
-    DataFrame
-        One row per segment: ``segment``, ``name``, ``customers``, (``sessions``, ``purchases``),
-        the feature means, ``share`` (and ``conversion``, ``ci_low``, ``ci_high``).
-
-    Examples
-    --------
-    >>> data = pd.DataFrame({"spend": [1.0, 1.2, 0.8, 9.0], "visits": [1, 2, 3, 10]})
-    >>> seg = fit_segments(data, 2, features=["spend", "visits"])
-    >>> segment_profiles(data, seg)
-       segment                     name  customers  spend  visits  share
-    0        0    Low spend, low visits          3    1.0     2.0   0.75
-    1        1  High spend, high visits          1    9.0    10.0   0.25
-    """
-    cols = list(seg.centroids_z.columns) if features is None else list(features)
-    cols = _feature_list(data, cols, "segment_profiles")
-    frame = data.assign(segment=seg.labels)
-    g = frame.groupby("segment")
-    columns: dict[str, pd.Series] = {"customers": g.size()}
-    with_conversion = {"sessions", "purchases"} <= set(data.columns)
-    if with_conversion:
-        columns["sessions"] = g["sessions"].sum()
-        columns["purchases"] = g["purchases"].sum()
-    for f in cols:
-        name, back = _PROFILE_COLUMNS.get(f, (f, None))
-        if name in columns or name in ("segment", "name", "share", "conversion", "ci_low", "ci_high"):
-            name = f"mean_{f}"
-        means = g[f].mean()
-        columns[name] = back(means) if back is not None else means
-    prof = pd.DataFrame(columns)
-    prof["share"] = prof.customers / prof.customers.sum()
-    if with_conversion:
-        ests = [proportion(p, n) for p, n in zip(prof.purchases, prof.sessions, strict=True)]
-        prof["conversion"] = [e.estimate for e in ests]
-        prof["ci_low"] = [e.ci_low for e in ests]
-        prof["ci_high"] = [e.ci_high for e in ests]
-    prof.insert(0, "name", [seg.names[i] for i in prof.index])
-    return prof.reset_index()
 
 
 # ------------------------------------------------------------------------------ estimator
@@ -699,105 +476,243 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         return np.array([f"distance_{i}" for i in range(self.n_clusters_)], dtype=object)
 
 
-# --------------------------------------------------------------------- discounts and notes
-def discount_sensitivity(
-    sessions: pd.DataFrame,
-    groups: pd.Series,
-    *,
-    threshold: float = 0.0,
-    discount: str = "discount_applied",
-    outcome: str = TARGET,
-) -> pd.DataFrame:
-    """Per group: conversion with and without a discount (> ``threshold``), and the difference
-    with a Newcombe interval. Descriptive: discounts are not randomized.
+# ------------------------------------------------------------------------------- readouts
+def _fitted_segmenter(segmenter: Segmenter, where: str) -> None:
+    """Raise unless ``segmenter`` is a fitted :class:`Segmenter`."""
+    if not isinstance(segmenter, Segmenter):
+        raise ValueError(f"{where}: segmenter must be a fitted Segmenter, got {type(segmenter).__name__}")
+    check_is_fitted(segmenter, "pipeline_")
 
-    ``discount`` and ``outcome`` name the discount and 0/1 outcome columns.
+
+@dataclass(frozen=True)
+class KReadout:
+    """How k was chosen, with the agreement of each k with the true personas when they are known.
+
+    Attributes
+    ----------
+    choice : KChoice
+        The rule's outcome (:func:`choose_k`).
+    table : DataFrame
+        ``choice.table``, plus ``ari_vs_personas`` (adjusted Rand index of the k-segment fit
+        against the true personas) when personas were given.
+    n_personas : int or None
+        Number of true personas (None without them).
     """
-    missing = [
-        f"{c!r} (set it with {p}=)"
-        for p, c in (("discount", discount), ("outcome", outcome))
-        if c not in sessions.columns
-    ]
-    if missing:
-        raise ValueError(f"discount_sensitivity: missing column {', '.join(missing)}")
-    disc = sessions[discount] > threshold
-    rows = []
-    for level in sorted(pd.unique(groups)):
-        mask = (groups == level).to_numpy()
-        y = sessions[outcome].to_numpy()[mask]
-        d = disc.to_numpy()[mask]
-        n1, n0 = int(d.sum()), int((~d).sum())
-        s1, s0 = int(y[d].sum()), int(y[~d].sum())
-        if n1 == 0 or n0 == 0:
-            rows.append(
-                {
-                    "group": level,
-                    "n_discount": n1,
-                    "n_no_discount": n0,
-                    "rate_discount": np.nan,
-                    "rate_no_discount": np.nan,
-                    "difference": np.nan,
-                    "ci_low": np.nan,
-                    "ci_high": np.nan,
-                }
+
+    choice: KChoice
+    table: pd.DataFrame
+    n_personas: int | None = None
+
+    def persona_agreement(self) -> dict | None:
+        """ARI at the chosen k, the best ARI and its k, and the number of personas (None without personas)."""
+        if "ari_vs_personas" not in self.table.columns:
+            return None
+        t = self.table
+        return {
+            "chosen_k": float(t.loc[t.k == self.choice.k, "ari_vs_personas"].iloc[0]),
+            "best": float(t.ari_vs_personas.max()),
+            "best_k": int(t.loc[t.ari_vs_personas.idxmax(), "k"]),
+            "true_personas": self.n_personas,
+        }
+
+    def to_dict(self) -> dict:
+        """The chosen, elbow and silhouette k, the rule and the table, as reported."""
+        c = self.choice
+        return {"chosen": c.k, "elbow": c.k_elbow, "silhouette": c.k_silhouette, "rule": c.rule, "table": self.table}
+
+    def sentence(self) -> str:
+        """The chosen k and the rule that chose it, and its agreement with the true personas when known.
+
+        Examples
+        --------
+        >>> table = pd.DataFrame({"k": [2, 3, 4], "ari_vs_personas": [0.2, 0.6, 0.5]})
+        >>> choice = KChoice(table[["k"]], 3, 3, 3, "the elbow and the best silhouette agree")
+        >>> KReadout(choice, table, 3).sentence()  # doctest: +NORMALIZE_WHITESPACE
+        "Chosen **k = 3**: the elbow and the best silhouette agree. Against the simulator's 3 true personas,
+        the adjusted Rand index at the chosen k is **0.60** (best 0.60, at k = 3; 0 is chance, 1 is perfect)."
+        """
+        text = f"Chosen **k = {self.choice.k}**: {self.choice.rule}."
+        agreement = self.persona_agreement()
+        if agreement is not None:
+            text += (
+                f" Against the simulator's {self.n_personas} true personas, the adjusted Rand index at the chosen k "
+                f"is **{agreement['chosen_k']:.2f}** (best {agreement['best']:.2f}, at k = {agreement['best_k']}; "
+                "0 is chance, 1 is perfect)."
             )
-            continue
-        diff = rate_difference(s1, n1, s0, n0)
-        rows.append(
-            {
-                "group": level,
-                "n_discount": n1,
-                "n_no_discount": n0,
-                "rate_discount": s1 / n1,
-                "rate_no_discount": s0 / n0,
-                "difference": diff.estimate,
-                "ci_low": diff.ci_low,
-                "ci_high": diff.ci_high,
-            }
+        return text
+
+
+def _personas_of(personas: pd.Series, features: pd.DataFrame, where: str) -> pd.Series:
+    """The persona of each customer of ``features``; every customer must have one."""
+    if not isinstance(personas, pd.Series):
+        raise ValueError(f"{where}: personas must be a Series of personas indexed by customer, or None")
+    aligned = personas.reindex(features.index)
+    if aligned.isna().any():
+        raise ValueError(
+            f"{where}: personas has no persona for {int(aligned.isna().sum())} customer(s) of features; "
+            "personas must be indexed by the same customers"
         )
-    return pd.DataFrame(rows)
+    return aligned
 
 
-def strategic_notes(
-    profiles: pd.DataFrame, overall_conversion: float, sensitivity: pd.DataFrame | None = None
-) -> list[str]:
-    """One plain-language note per segment, generated from its profile by fixed rules.
+def k_readout(segmenter: Segmenter, features: pd.DataFrame, personas: pd.Series | None = None) -> KReadout:
+    """The k-choice of a fitted ``Segmenter(n_clusters="auto")``, scored against the true personas if given.
 
-    Needs ``name``, ``share``, ``conversion``, ``ci_low`` and ``ci_high``; the high-ticket rule
-    uses ``typical_price`` when the profile has it.
-    """
-    notes = []
-    sens = sensitivity.set_index("group") if sensitivity is not None else None
-    median_price = profiles.typical_price.median() if "typical_price" in profiles.columns else None
-    for _, row in profiles.iterrows():
-        above = row.ci_low > overall_conversion
-        below = row.ci_high < overall_conversion
-        if above:
-            stance = "converts above average: protect the experience and margin; avoid blanket discounts"
-        elif below:
-            stance = "converts below average: nurture with reminders, recommendations and social proof"
-        else:
-            stance = "converts about average: test targeted nudges before scaling them"
-        extra = []
-        if median_price is not None and row.typical_price > 1.5 * median_price:
-            extra.append("high-ticket items: financing, warranties and reviews matter")
-        if sens is not None and row.segment in sens.index:
-            s = sens.loc[row.segment]
-            if pd.notna(s.ci_low) and s.ci_low > 0:
-                extra.append("discounted sessions convert better here (observational): a candidate for a coupon test")
-        text = f"**{row['name']}** ({row.share:.0%} of customers, conversion {row.conversion:.1%}): {stance}"
-        notes.append(text + ("; " + "; ".join(extra) if extra else "") + ".")
-    return notes
+    With ``personas``, every candidate k is refitted (the segmenter's settings, ``n_clusters=k``)
+    and its segments compared with the personas by the adjusted Rand index.
 
+    Parameters
+    ----------
+    segmenter : Segmenter
+        Fitted with ``n_clusters="auto"`` on ``features``.
+    features : DataFrame
+        The customers it was fitted on.
+    personas : Series, optional
+        True persona per customer, indexed like ``features`` (the simulator's truth).
 
-def age_group(age: pd.Series) -> pd.Series:
-    """Age bands 13-17, 18-24, 25-34, 35-44, 45-54, 55-64, 65+ (as in ``04_demographics.sql``).
+    Returns
+    -------
+    KReadout
 
     Examples
     --------
-    >>> age_group(pd.Series([17, 18, 64, 65])).tolist()
-    ['13-17', '18-24', '55-64', '65+']
+    >>> rng = np.random.default_rng(0)
+    >>> data = pd.DataFrame(np.repeat([[0, 0], [8, 0], [0, 8]], 30, axis=0) + rng.normal(size=(90, 2)),
+    ...                     columns=["a", "b"])
+    >>> model = Segmenter(features=["a", "b"], k_range=range(2, 6), n_boot=0).fit(data)
+    >>> readout = k_readout(model, data, pd.Series(np.repeat(["x", "y", "z"], 30), index=data.index))
+    >>> readout.choice.k, readout.persona_agreement()["chosen_k"]
+    (3, 1.0)
     """
-    bins = [-np.inf, 18, 25, 35, 45, 55, 65, np.inf]
-    labels = ["13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
-    return pd.cut(age, bins, right=False, labels=labels).astype(str)
+    _fitted_segmenter(segmenter, "k_readout")
+    if segmenter.k_choice_ is None:
+        raise ValueError(
+            "k_readout: the segmenter was fitted with an integer n_clusters; fit it with n_clusters='auto'"
+        )
+    choice = segmenter.k_choice_
+    table = choice.table.copy()
+    if personas is None:
+        return KReadout(choice, table)
+    truth = _personas_of(personas, features, "k_readout")
+    table["ari_vs_personas"] = [
+        adjusted_rand_score(truth, clone(segmenter).set_params(n_clusters=int(k), n_boot=0).fit(features).segments_)
+        for k in table.k
+    ]
+    return KReadout(choice, table, int(truth.nunique()))
+
+
+def _percentile_key(q: float) -> str:
+    """``2.5 -> 'p2_5'``, ``97.5 -> 'p97_5'``."""
+    return f"p{q:g}".replace(".", "_")
+
+
+@dataclass(frozen=True)
+class StabilityReadout:
+    """How stable the segments are: bootstrap ARIs, and how held-out customers are assigned.
+
+    Attributes
+    ----------
+    stability : DataFrame
+        :func:`bootstrap_stability` output (``resample``, ``ari``).
+    held_out : int
+        Customers left out of the refit and assigned as new customers.
+    new_customer_ari : float
+        Adjusted Rand index between their segments in the full fit and their predicted segments.
+    alpha : float
+        The percentile interval of the ARIs covers ``1 - alpha`` of the resamples.
+    """
+
+    stability: pd.DataFrame
+    held_out: int
+    new_customer_ari: float
+    alpha: float = 0.05
+
+    @property
+    def percentiles(self) -> tuple[float, float]:
+        """Lower and upper percentiles (in percent) of the interval: 2.5 and 97.5 for ``alpha=0.05``."""
+        return 100 * self.alpha / 2, 100 * (1 - self.alpha / 2)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The ARIs at :attr:`percentiles`."""
+        lo, hi = np.percentile(self.stability.ari, list(self.percentiles))
+        return float(lo), float(hi)
+
+    def to_dict(self) -> dict:
+        """Mean ARI, its percentile interval (keys ``p2_5``, ``p97_5`` for ``alpha=0.05``) and resamples."""
+        (q_lo, q_hi), (lo, hi) = self.percentiles, self.interval
+        return {
+            "mean": float(self.stability.ari.mean()),
+            _percentile_key(q_lo): lo,
+            _percentile_key(q_hi): hi,
+            "resamples": int(len(self.stability)),
+        }
+
+    def sentence(self) -> str:
+        """Mean bootstrap ARI with its percentile interval, and the ARI of held-out customers.
+
+        Examples
+        --------
+        >>> readout = StabilityReadout(pd.DataFrame({"resample": [0, 1], "ari": [0.9, 1.0]}), 50, 0.98)
+        >>> print(readout.sentence())  # doctest: +NORMALIZE_WHITESPACE
+        Stability over 2 bootstrap resamples: mean adjusted Rand index 0.95 (2.5th to 97.5th percentile 0.90 to
+        1.00); values near 1 mean the same segments come back. Fitted without 50 randomly held-out customers, the
+        segmenter assigns them as new customers to the same segments as the full fit (adjusted Rand index 0.98).
+        """
+        (q_lo, q_hi), (lo, hi) = self.percentiles, self.interval
+        return (
+            f"Stability over {len(self.stability)} bootstrap resamples: mean adjusted Rand index "
+            f"{self.stability.ari.mean():.2f} ({q_lo:g}th to {q_hi:g}th percentile {lo:.2f} to {hi:.2f}); values "
+            f"near 1 mean the same segments come back. Fitted without {num(self.held_out)} randomly held-out "
+            "customers, the segmenter assigns them as new customers to the same segments as the full fit "
+            f"(adjusted Rand index {self.new_customer_ari:.2f})."
+        )
+
+
+def stability_readout(
+    segmenter: Segmenter, features: pd.DataFrame, *, holdout: float = 0.2, alpha: float = 0.05, seed: int = 0
+) -> StabilityReadout:
+    """Bootstrap stability of a fitted segmenter, and how it assigns customers it has not seen.
+
+    A random ``holdout`` share of the customers is left out, the segmenter (same settings, its
+    chosen k, no bootstrap) is refitted on the rest and assigns the held-out customers with
+    ``predict``; their adjusted Rand index against the full fit says whether new customers land
+    in the same segments.
+
+    Parameters
+    ----------
+    segmenter : Segmenter
+        Fitted on ``features`` with ``n_boot > 0``.
+    features : DataFrame
+        The customers it was fitted on.
+    holdout : float, default 0.2
+        Share of customers held out, in (0, 1).
+    alpha : float, default 0.05
+        The reported percentile interval of the bootstrap ARIs covers ``1 - alpha``.
+    seed : int, default 0
+        Seed of the held-out sample.
+
+    Returns
+    -------
+    StabilityReadout
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> data = pd.DataFrame(np.repeat([[0, 0], [9, 9]], 40, axis=0) + rng.normal(size=(80, 2)), columns=["a", "b"])
+    >>> model = Segmenter(n_clusters=2, features=["a", "b"], n_boot=3).fit(data)
+    >>> readout = stability_readout(model, data)
+    >>> readout.held_out, readout.new_customer_ari, readout.to_dict()["p97_5"]
+    (16, 1.0, 1.0)
+    """
+    _fitted_segmenter(segmenter, "stability_readout")
+    if segmenter.stability_ is None:
+        raise ValueError("stability_readout: the segmenter was fitted with n_boot=0; fit it with n_boot > 0")
+    if not (isinstance(holdout, Real) and 0 < holdout < 1):
+        raise ValueError(f"stability_readout: holdout must be a share in (0, 1), got {holdout!r}")
+    if not (isinstance(alpha, Real) and 0 < alpha < 1):
+        raise ValueError(f"stability_readout: alpha must be in (0, 1), got {alpha!r}")
+    held_out = features.sample(frac=holdout, random_state=seed).index
+    partial = clone(segmenter).set_params(n_clusters=segmenter.n_clusters_, n_boot=0).fit(features.drop(held_out))
+    ari = adjusted_rand_score(segmenter.segments_[held_out], partial.predict(features.loc[held_out]))
+    return StabilityReadout(segmenter.stability_, len(held_out), float(ari), alpha)
