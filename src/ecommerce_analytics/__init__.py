@@ -1,18 +1,31 @@
 """ecommerce_analytics: the package behind the five analysis notebooks.
 
-Module map (dependencies point downwards only):
+Module map (dependencies point downwards only; a subpackage groups one concern's parts):
 
-- ``cli``, ``pipeline``      entry points (command line; notebook execution and HTML rendering)
-- ``reporting``, ``viz``     what notebooks report with: results JSON and sentences; Plotly theme and PNGs
-- ``metrics``, ``segmentation``, ``transactions``, ``modeling``, ``experiments``, ``sequential``,
-  ``calibration``, ``causal``
-                             product metrics with CIs and corrected screens; segments; RFM, cohorts and
-                             repeat purchases from any transaction log; purchase prediction; A/B test
-                             statistics; group-sequential designs; the calibration study; observational
-                             effect estimators (ATE/ATT, trimming, balance)
-- ``sources``                the data of a run: the simulator (default) or a contract file
-- ``data``, ``simulate``, ``database``
-                             loading and validation, the simulator with its truth, SQLite + SQL library
+- ``cli``, ``pipeline/``     entry points: the command line; executing notebooks (``execute``),
+                             rendering HTML (``render``), comparing runs (``compare``), staging
+- ``recommendations``        documents generated from the default run (README findings, resume bullets)
+- ``explore``, ``segmentation/``, ``modeling/``, ``readout``, ``observational``, ``business``
+                             the analysis of notebooks 01-05: steps that return result objects with
+                             their sentences, decision rules, impact arithmetic, and each notebook's
+                             typed results (``ExploreResults``, ``SegmentationResults``,
+                             ``PredictionResults``, ``TestingResults``, ``RecommendationsResults``)
+- ``viz/``                   the Plotly theme, ``show`` (interactive + PNG, figure ids) and generic charts;
+                             one module of figure functions per notebook
+- ``metrics``, ``transactions``, ``experiments/``, ``sequential``, ``calibration``, ``causal``, ``treatments``
+                             product metrics; RFM, cohorts and repeat purchases from any transaction log;
+                             A/B test statistics (design, tests, ratio metrics, CUPED, bootstrap,
+                             monitoring, Bayesian, multiple testing); group-sequential designs; the
+                             calibration study; observational effect estimators; treatment definitions
+- ``stats/``                 primitives every statistics module shares: the result base
+                             (``EstimateResult``: estimate, CI, p-value, n, method, ``summary()``),
+                             critical values and intervals, score tests, parameter validation
+- ``reporting``, ``run``     results envelopes and ``NotebookResults``, sentence formatting; one ``Run``
+                             (source, name, label and every path of a run)
+- ``sources``, ``data/``, ``simulate``, ``database``
+                             the data of a run; reading and validating files under the contract
+                             (encoding, header, cell rules, report, Kaggle download); the simulator with
+                             its truth; SQLite and the SQL library
 - ``schema``, ``paths``, ``config``, ``precision``
                              the data contract, the project's locations, run defaults, and the stated
                              precision of committed numbers
