@@ -157,10 +157,12 @@ def test_sql_agreement_counts_agreeing_metrics():
     p = explore.product_metrics(_sessions())
     same = explore.sql_agreement(p, _sql_row(p))
     assert same.to_dict()["all_agree"] is True
-    assert same.sentence().startswith("7 of 7 metrics agree with the SQL query")
+    assert same.sentence().startswith("The SQL query and the package give the same value for all 7 metrics")
     off = explore.sql_agreement(p, _sql_row(p, bounce_rate=0.5))
     assert off.to_dict() == {"all_agree": False, "max_abs_difference": 0.25}
-    assert off.sentence() == "6 of 7 metrics agree with the SQL query (largest absolute difference 2.5e-01)."
+    assert off.sentence() == (
+        "The SQL query and the package agree on 6 of 7 metrics (largest absolute difference 2.5e-01)."
+    )
 
 
 def test_sql_agreement_rejects_bad_parameters():
@@ -462,6 +464,20 @@ def test_funnel_figure_draws_one_funnel():
     assert list(fig.data[0].x) == [8, 6, 4, 2]
     assert list(fig.data[0].y) == ["Sessions", "Browsed 2+ pages", "Added to cart", "Purchased"]
     assert fig.layout.title.text == "Figure 1 · The funnel: sessions reaching each stage"
+    assert list(fig.data[0].text) == ["8 (100.0%)", "6 (75.0%)", "4 (50.0%)", "2 (25.0%)"]
+    assert fig.data[0].textinfo == "text"
+
+
+def test_funnel_figure_formats_every_count_with_thousands_separators():
+    table = pd.DataFrame(
+        {"stage": ["Sessions", "Browsed", "Cart", "Purchased"], "sessions": [20000, 18491, 12217, 4363]}
+    )
+    fig = figures.funnel_figure(table)
+    assert list(fig.data[0].text) == ["20,000 (100.0%)", "18,491 (92.5%)", "12,217 (61.1%)", "4,363 (21.8%)"]
+    assert "%{x:,}" in fig.data[0].hovertemplate
+    assert np.allclose(fig.data[0].customdata[:, 1], [1.0, 18491 / 20000, 12217 / 18491, 4363 / 12217])
+    with pytest.raises(ValueError, match="positive first stage"):
+        figures.funnel_figure(table.assign(sessions=[0, 0, 0, 0]))
 
 
 def test_screen_forest_splits_levels_by_significance():
@@ -537,5 +553,91 @@ def test_weekly_trend_chart_bars_and_two_lines_on_the_second_axis():
     ]
     assert list(fig.data[0].y) == [100, 120] and list(fig.data[2].y) == [0.2, 0.225]
     assert [t.yaxis for t in fig.data] == [None, "y2", "y2"]  # the bars on the first axis
-    assert fig.data[2].line.dash == "dash" and fig.layout.yaxis2.tickformat == ".0%"
+    # one decimal: weekly rates between 21% and 23% would repeat "22%, 22%, 21%" at zero decimals
+    assert fig.data[2].line.dash == "dash" and fig.layout.yaxis2.tickformat == ".1%"
+    assert fig.layout.yaxis.tickformat == ",d"
+    # rates 0.20 to 0.25 (span 0.05): a 1-point step gives 5 ticks, each label distinct at one decimal
+    assert fig.layout.yaxis2.dtick == 0.01
     assert fig.layout.title.text == "Figure 10 · Weekly sessions and conversion"
+
+
+# ------------------------------------------------------------------------------ answer first
+def test_formatted_tables_are_for_people():
+    p = explore.product_metrics(_sessions())
+    table = p.formatted()
+    assert list(table.columns) == ["metric", "estimate", "95% CI", "n"]
+    row = table.set_index("metric").loc["conversion rate"]
+    assert row.estimate == "25.0%" and row.n == "8"
+    assert table.set_index("metric").loc["avg session seconds"].estimate.endswith(" s")
+    f = explore.funnel(_sessions()).formatted()
+    assert f["share of previous stage"].tolist()[0] == "" and f.sessions.tolist() == ["8", "6", "4", "2"]
+
+
+class _Truth:
+    """A stand-in for SimulationTruth with the attributes planted_truth reads."""
+
+    def __init__(self, persona):
+        self.sessions = pd.DataFrame({"persona": persona})
+        self.discount_ate, self.discount_att, self.price_elasticity = 0.04, 0.03, -0.4
+        self.experiment = {"absolute_lift": 0.025}
+
+
+def _planted_sessions():
+    # category A: 8 keen sessions (all buy); category B: 8 cold sessions (none buys) and 4 keen (all buy)
+    return pd.DataFrame(
+        {
+            "category": ["A"] * 8 + ["B"] * 12,
+            "age": [60] * 8 + [20] * 8 + [60] * 4,
+            "discount_applied": [0] * 8 + [10] * 8 + [0] * 4,
+            "purchase_decision": [1] * 8 + [0] * 8 + [1] * 4,
+        }
+    ), ["keen"] * 8 + ["cold"] * 8 + ["keen"] * 4
+
+
+def test_planted_truth_names_the_persona_behind_the_extreme_levels():
+    sessions, persona = _planted_sessions()
+    screen = explore.segment_screen(sessions, categorical=["category", "age_group"], numeric=[])
+    planted = explore.planted_truth(sessions, _Truth(persona), screen)
+    assert planted.personas.persona.tolist() == ["keen", "cold"]  # largest share first
+    assert planted.personas.conversion.tolist() == [1.0, 0.0] and planted.personas.share.tolist() == [0.6, 0.4]
+    best_category = planted.explained.iloc[0]
+    assert (best_category.level, best_category["rank"], best_category.persona) == ("A", "best", "keen")
+    assert best_category.share_in_level == 1.0 and best_category.share_overall == 0.6
+    worst_category = planted.explained.iloc[1]
+    assert (worst_category.level, worst_category.persona, worst_category.share_in_level) == ("B", "cold", 8 / 12)
+    assert planted.explained.variable.tolist() == ["category", "category", "age_group", "age_group"]
+    text = planted.planted_sentence()
+    assert "keens (60% of sessions, converting 100.0%)" in text and "+4.0 pp" in text and "-0.40" in text
+    assert "not discoveries" in text
+    with pytest.raises(ValueError, match="align"):
+        explore.planted_truth(sessions.iloc[:5], _Truth(persona), screen)
+
+
+def test_summary_states_question_answer_and_what_to_do():
+    sessions, persona = _planted_sessions()
+    sessions = sessions.assign(
+        user_id=range(20),
+        purchase_date=pd.date_range("2025-01-06", periods=20, freq="D"),
+        pages_visited=[3] * 20,
+        add_to_cart=sessions.purchase_decision.to_numpy() | np.array([0] * 8 + [1] * 4 + [0] * 8),
+        abandoned_cart=np.array([0] * 8 + [1] * 4 + [0] * 8),
+        price=10.0,
+        payment_method="Card",
+        income_level="Low",
+        gender="F",
+        rating=4,
+        time_spent=100,
+        sentiment_score=0.1,
+    )
+    file_summary = explore.summary(sessions, "file.csv")
+    assert file_summary.planted is None and file_summary.banner().startswith("**Source: file.csv**")
+    assert "no truth is known" in file_summary.banner()
+    assert "notebook 03 tests whether the sessions lost there can be predicted" in file_summary.answer()
+    assert "checkout experiment" not in file_summary.answer()  # a file has no experiment
+    text = explore.summary(sessions, "sim", truth=_Truth(persona)).text()
+    for part in ("**Question**", "**Answer**", "**What to do**", "What the simulator plants", "recovers"):
+        assert part in text
+    # 12 sessions reach the cart and 12 purchase-or-abandon: the largest loss is cart -> purchase (4 of 16 lost)
+    assert "60.0% of 20 sessions end in a purchase" in text
+    # discounted sessions (8 cold) convert 0% vs 100%: -100 pp, below the planted +4 pp
+    assert "Discounted sessions convert -100.0 pp" in text and "the targeting hides the effect" in text

@@ -279,5 +279,65 @@ def test_the_package_keeps_every_public_name_of_the_former_module():
     assert all(hasattr(md, n) for n in md.__all__)
     from ecommerce_analytics.modeling import PredictionResults, load_model, score_sessions
 
-    assert PredictionResults.NOTEBOOK == "03_purchase_prediction" and PredictionResults.VERSION == 1
+    assert PredictionResults.NOTEBOOK == "03_purchase_prediction" and PredictionResults.VERSION == 2
     assert load_model is md.load_model and score_sessions is md.score_sessions
+
+
+def test_choose_threshold_takes_the_first_peak_and_validates_the_curve():
+    curve = pd.DataFrame({"threshold": [0.0, 0.3, 0.6, 0.9], "value": [0.0, 5.0, 5.0, -2.0]})
+    assert md.choose_threshold(curve) == 0.3
+    with pytest.raises(ValueError, match="curve must be a non-empty frame"):
+        md.choose_threshold(curve.drop(columns="value"))
+
+
+def test_break_even_win_back_is_cost_over_won_margin():
+    y, p, v = np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.6, 0.9]), np.array([100.0, 200.0, 50.0, 50.0])
+    # threshold 0.5 targets the two abandoned carts: cost 2 * 1.0 over margin 0.5 * 300
+    assert md.break_even_win_back(y, p, v, 0.5, margin=0.5, offer_cost=1.0) == pytest.approx(2 / 150)
+    # at that rate the value curve is zero
+    at = md.value_curve(y, p, v, margin=0.5, offer_cost=1.0, uplift=2 / 150, thresholds=[0.5], n_boot=5)
+    assert at.value.iloc[0] == pytest.approx(0.0)
+    assert md.break_even_win_back(y, p, v, 2.0, margin=0.5, offer_cost=1.0) == pytest.approx(4 / 150)
+    assert np.isnan(md.break_even_win_back(y, p, v, 0.0, margin=0.5, offer_cost=1.0))
+    assert md.break_even_win_back(np.ones(4), p, v, 0.5, margin=0.5, offer_cost=1.0) == np.inf
+    with pytest.raises(ValueError, match="margin must lie in"):
+        md.break_even_win_back(y, p, v, 0.5, margin=2, offer_cost=1.0)
+
+
+def test_holdout_test_plan_sizes_the_two_proportion_test():
+    plan = md.holdout_test_plan(0.5, 0.1, targeted_share=0.4)
+    # 0.50 -> 0.55: (1.96 * sqrt(2 * 0.525 * 0.475) + 0.8416 * sqrt(0.25 + 0.2475))^2 / 0.05^2 = 1564.7
+    assert plan["difference"] == pytest.approx(0.05) and plan["expected_purchase_rate"] == pytest.approx(0.55)
+    assert plan["targeted_carts_per_arm"] == 1565 and plan["targeted_carts"] == 3130
+    assert plan["carts_to_observe"] == 7825 and plan["alpha"] == 0.05 and plan["power"] == 0.8
+    smaller = md.holdout_test_plan(0.5, 0.05)
+    assert smaller["targeted_carts_per_arm"] > 3.9 * plan["targeted_carts_per_arm"]  # half the effect, ~4x the carts
+    for kwargs, name in (
+        ({"baseline_rate": 0.0, "win_back": 0.1}, "baseline_rate"),
+        ({"baseline_rate": 0.5, "win_back": 0.0}, "win_back"),
+        ({"baseline_rate": 0.5, "win_back": 0.1, "targeted_share": 1.5}, "targeted_share"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            md.holdout_test_plan(**kwargs)
+
+
+def test_win_back_sensitivity_is_linear_in_the_win_back_with_bootstrap_intervals():
+    y, p, v = np.array([0, 0, 1, 1] * 25), np.array([0.1, 0.2, 0.3, 0.9] * 25), np.full(100, 100.0)
+    s = md.win_back_sensitivity(y, p, v, 0.5, margin=0.5, offer_cost=1.0, win_backs=[0.02, 0.1, 0.2], n_boot=200)
+    # threshold 0.5 targets 75 carts (50 abandoned): value = w * 0.5 * 5000 - 75, per 1,000 of 100 carts
+    np.testing.assert_allclose(s.value_per_1000, [10 * (0.02 * 2500 - 75), 10 * (0.1 * 2500 - 75), 10 * (500 - 75)])
+    np.testing.assert_allclose(s.everyone_per_1000, [10 * (0.02 * 2500 - 100), 10 * 150, 10 * 400])
+    assert (s.ci_low < s.value_per_1000).all() and (s.value_per_1000 < s.ci_high).all()
+    # the targeted carts buy at 1/3: the test size falls as the win-back grows
+    assert s.carts_per_arm.tolist()[1] == md.holdout_test_plan(1 / 3, 0.1)["targeted_carts_per_arm"]
+    assert s.carts_per_arm.is_monotonic_decreasing
+    for bad, name in (({"win_backs": [0.0]}, "win_backs"), ({"win_backs": []}, "win_backs"), ({"n_boot": 0}, "n_boot")):
+        with pytest.raises(ValueError, match=name):
+            md.win_back_sensitivity(y, p, v, 0.5, margin=0.5, offer_cost=1.0, **bad)
+
+
+def test_value_curve_p_value_counts_resamples_at_or_below_zero():
+    y, p, v = np.zeros(50, dtype=int), np.full(50, 0.1), np.full(50, 100.0)
+    curve = md.value_curve(y, p, v, margin=0.5, offer_cost=1.0, uplift=0.1, thresholds=[0.0, 0.5], n_boot=99)
+    # nothing targeted: every resample is 0, p = (1 + 99) / 100; every cart pays off: p = 1 / 100
+    assert curve.p_not_positive.tolist() == [1.0, 0.01]

@@ -67,7 +67,7 @@ def test_inconclusive_when_the_primary_interval_includes_zero():
     assert d == ro.Decision(
         "inconclusive", "the primary metric's interval includes zero: extend the test or accept the risk knowingly"
     )
-    assert d.sentence() == f"**Decision: inconclusive** ({d.reason})."
+    assert d.sentence() == f"**Decision: inconclusive**: {d.reason}."
 
 
 def test_decision_rejects_unknown_verdicts_and_missing_columns():
@@ -75,6 +75,100 @@ def test_decision_rejects_unknown_verdicts_and_missing_columns():
         ro.experiment_decision(effect(0.02, 0.01, 0.03), guards("ok"), srm(False))
     with pytest.raises(ValueError, match="guardrail"):
         ro.experiment_decision(effect(0.02, 0.01, 0.03), pd.DataFrame({"verdict": ["passed"]}), srm(False))
+
+
+# ------------------------------------------------------- decision rule with revenue per session
+def revenue(estimate, low, high, control=20.0):
+    return ex.EffectResult(estimate, low, high, 0.5, 100, 100, "delta", control, control + estimate, 0.95, {})
+
+
+def test_money_has_two_decimals_and_thousands_separators():
+    assert ro.money(1234.567) == "1,234.57" and ro.money(-9.8267, signed=True) == "-9.83"
+    assert ro.money(4.756, signed=True) == "+4.76"
+
+
+def test_ship_needs_conversion_up_revenue_non_inferior_and_guardrails_passed():
+    # revenue per session may drop by 2% of 20.00 = 0.40; its worst plausible change is -0.30
+    d = ro.experiment_decision(
+        effect(0.02, 0.01, 0.03), guards("passed", "passed"), srm(False), revenue(0.1, -0.3, 0.5), revenue_margin=0.02
+    )
+    assert d.decision == "ship"
+    assert d.reason == (
+        "conversion improves, revenue per session is at most 0.40 (2%) worse (20.00 vs 20.10 per session, "
+        "95% CI of the change -0.30 to +0.50), and every guardrail passed"
+    )
+    gain = ro.experiment_decision(effect(0.02, 0.01, 0.03), guards("passed"), srm(False), revenue(0.5, 0.2, 0.8))
+    assert gain.decision == "ship" and gain.reason.startswith("conversion improves, revenue per session improves (")
+
+
+def test_do_not_ship_when_revenue_per_session_is_worse_even_if_conversion_improves():
+    d = ro.experiment_decision(
+        effect(0.02, 0.01, 0.03), guards("passed", "passed"), srm(False), revenue(-1.0, -1.5, -0.5)
+    )
+    assert d == ro.Decision(
+        "do not ship", "revenue per session is worse: 20.00 vs 19.00 per session, 95% CI of the change -1.50 to -0.50"
+    )
+
+
+def test_inconclusive_when_revenue_per_session_is_flat_beyond_the_margin():
+    # the default run's case: conversion up, revenue per session flat with a wide interval, AOV unclear
+    d = ro.experiment_decision(
+        effect(0.023, 0.004, 0.042), guards("inconclusive", "passed"), srm(False), revenue(-0.01, -3.8, 3.78, 20.97)
+    )
+    assert d.decision == "inconclusive"
+    assert d.reason == (
+        "conversion improves by 2.3 pp, but revenue per session does not clearly move (20.97 vs 20.96 per session, "
+        "95% CI of the change -3.80 to +3.78), so a drop of more than 0.42 (2% of control's) cannot be ruled out; "
+        "average order value cannot yet be shown to stay within its margin: extend the test until this is resolved, "
+        "or decide knowingly"
+    )
+    # a wider margin lets revenue pass; the unclear guardrail alone keeps it inconclusive
+    wide = ro.experiment_decision(
+        effect(0.023, 0.004, 0.042), guards("inconclusive"), srm(False), revenue(-0.01, -3.8, 3.78, 20.97),
+        revenue_margin=0.2,
+    )  # fmt: skip
+    assert wide.reason.startswith("conversion improves by 2.3 pp, but average order value cannot yet be shown")
+    both = ro.experiment_decision(
+        effect(0.023, 0.004, 0.042), guards("inconclusive", "inconclusive"), srm(False), revenue(0.0, -0.1, 0.1)
+    )
+    assert both.reason == (
+        "conversion improves by 2.3 pp, but average order value, cart abandonment cannot yet be shown to stay within "
+        "their margins: extend the test until this is resolved, or decide knowingly"
+    )
+
+
+def test_inconclusive_when_conversion_is_unclear_even_if_revenue_holds():
+    d = ro.experiment_decision(effect(0.01, -0.01, 0.03), guards("passed"), srm(False), revenue(0.5, 0.2, 0.8))
+    assert d == ro.Decision(
+        "inconclusive",
+        "conversion's interval includes zero: extend the test until this is resolved, or decide knowingly",
+    )
+
+
+def test_revenue_rule_keeps_srm_and_guardrail_vetoes_and_validates_the_margin():
+    up = revenue(0.5, 0.2, 0.8)
+    assert ro.experiment_decision(effect(0.02, 0.01, 0.03), guards("passed"), srm(True), up).reason == (
+        "the sample ratio is off"
+    )
+    failed = ro.experiment_decision(effect(0.02, 0.01, 0.03), guards("failed"), srm(False), up)
+    assert failed == ro.Decision("do not ship", "a guardrail shows harm or conversion is worse")
+    with pytest.raises(ValueError, match="revenue_margin"):
+        ro.experiment_decision(effect(0.02, 0.01, 0.03), guards("passed"), srm(False), up, revenue_margin=0)
+
+
+def test_revenue_sentence_explains_a_flat_revenue_and_the_missing_truth():
+    r = ex.EffectResult(-0.01, -3.8, 3.78, 0.99, 100, 100, "delta", 20.97, 20.96, 0.95, {"relative_lift": -0.0004})
+    u = ex.EffectResult(-0.05, -6.39, 6.3, 0.99, 100, 100, "delta", 34.55, 34.5, 0.95, {"relative_lift": -0.001})
+    text = ro.revenue_sentence(r, u, effect(0.023, 0.004, 0.042), aov=(98.88, 89.06), true_absolute_lift=0.024)
+    assert text.startswith(
+        "**Decision metric: revenue per session** 20.97 (control) vs 20.96 (treatment), **-0.01** "
+        "(95% CI -3.80 to +3.78), relative -0.0%; revenue per user 34.55 vs 34.50, -0.05 (95% CI -6.39 to +6.30)."
+    )
+    assert "its orders are smaller (average order value 98.88 vs 89.06)" in text
+    assert text.endswith("The simulator plants a conversion lift (+2.4 pp on these sessions) and no revenue effect "
+                         "of its own, so revenue per session has no stated truth to check against.")  # fmt: skip
+    lower = ex.EffectResult(-2.0, -3.0, -1.0, 0.01, 100, 100, "delta", 21.0, 19.0, 0.95, {"relative_lift": -0.095})
+    assert "Revenue per session is **lower** in treatment." in ro.revenue_sentence(lower, u, effect(0.02, 0.01, 0.03))
 
 
 # -------------------------------------------------------------------------------------- plan
@@ -200,16 +294,43 @@ def test_guardrails_table_margins_and_verdicts():
         ro.guardrails(control, treatment, aov_margin=0)
 
 
-def test_guardrails_sentence_formats_each_row():
+def test_guardrails_sentence_and_display_use_human_numbers():
     table = pd.DataFrame(
         [
-            {"guardrail": "aov", "difference": -1.0, "ci_low": -2.0, "ci_high": 0.5, "worst_plausible": -2.0,
-             "margin": 5.0, "verdict": "passed"}
+            {"guardrail": "average order value", "control": 98.8829, "treatment": 89.0562, "difference": -9.8267,
+             "ci_low": -24.4094, "ci_high": 4.7559, "worst_plausible": -24.4094, "margin": 4.9441,
+             "verdict": "inconclusive"},
+            {"guardrail": "cart abandonment", "control": 0.6514, "treatment": 0.6118, "difference": -0.0396,
+             "ci_low": -0.0677, "ci_high": -0.0114, "worst_plausible": -0.0114, "margin": 0.02, "verdict": "passed"},
+        ]
+    )  # fmt: skip
+    g = ro.Guardrails(table, "conv")
+    assert g.sentence() == (
+        "**Guardrails** (non-inferiority: conv): average order value 98.88 (control) vs 89.06 (treatment) per order, "
+        "-9.83 (95% CI -24.41 to +4.76); worst plausible -24.41 against a margin of -4.94: **inconclusive**; cart "
+        "abandonment 65.1% (control) vs 61.2% (treatment), -4.0 pp (95% CI -6.8 pp to -1.1 pp); worst plausible "
+        "-1.1 pp against a margin of +2.0 pp: **passed**."
+    )
+    shown = g.display()
+    assert shown.columns.tolist() == [
+        "guardrail", "control", "treatment", "difference", "95% CI", "margin (worst allowed)", "verdict"
+    ]  # fmt: skip
+    assert shown.iloc[0].tolist() == [
+        "average order value (per order)", "98.88", "89.06", "-9.83", "-24.41 to +4.76", "-4.94", "inconclusive"
+    ]  # fmt: skip
+    assert shown.iloc[1, 4] == "-6.8 pp to -1.1 pp"
+
+
+def test_guardrails_sentence_formats_an_unknown_guardrail_plainly():
+    table = pd.DataFrame(
+        [
+            {"guardrail": "aov", "control": 10.0, "treatment": 9.0, "difference": -1.0, "ci_low": -2.0, "ci_high": 0.5,
+             "worst_plausible": -2.0, "margin": 5.0, "verdict": "passed"}
         ]
     )  # fmt: skip
     assert ro.Guardrails(table, "conv").sentence() == (
-        "**Guardrails** (non-inferiority: conv): aov -1 (95% CI -2 to +0.5), worst plausible -2 against a margin "
-        "of 5: **passed**."
+        "**Guardrails** (non-inferiority: conv): aov 10 (control) vs 9 (treatment), -1 (95% CI -2 to +0.5); worst "
+        "plausible -2 against a margin of -5: **passed**."
     )
 
 
@@ -291,11 +412,21 @@ def test_read_out_on_a_simulation(small_sim):
     assert set(d) == {
         "users", "srm", "pre_period_balance", "mde_abs", "primary_session_conversion", "user_conversion",
         "true_absolute_lift", "true_relative_lift", "ci_covers_truth", "guardrails", "cuped",
-        "raw_purchases_per_user", "sequential", "segments", "bayes", "decision",
+        "raw_purchases_per_user", "sequential", "segments", "bayes", "decision", "decision_reason",
+        "revenue_per_session", "revenue_per_user", "revenue_margin",
     }  # fmt: skip
     assert d["users"] == len(r.units) == r.units.user_id.nunique()
     assert d["srm"]["n_control"] + d["srm"]["n_treatment"] == d["users"]
-    assert d["decision"] == ro.experiment_decision(r.primary, r.guardrails.table, r.srm).decision
+    expected = ro.experiment_decision(r.primary, r.guardrails.table, r.srm, r.revenue_per_session)
+    assert (d["decision"], d["decision_reason"]) == (expected.decision, expected.reason)
+    # revenue per session: revenue over sessions, users as units, by arm
+    c = r.units[r.units.variant == "control"]
+    assert d["revenue_per_session"]["control"] == pytest.approx(c.revenue.sum() / c.sessions.sum())
+    assert d["revenue_per_user"]["control"] == pytest.approx(c.revenue.mean())
+    assert d["revenue_per_session"]["method"] == "delta method (ratio of means)" and d["revenue_margin"] == 0.02
+    assert r.revenue_sentence().startswith("**Decision metric: revenue per session**")
+    with pytest.raises(ValueError, match="revenue_margin"):
+        ro.read_out(small_sim.sessions, small_sim, revenue_margin=1.5)
     assert d["true_absolute_lift"] == small_sim.truth.experiment["absolute_lift"]
     assert d["ci_covers_truth"] == (r.primary.ci_low <= r.true_absolute_lift <= r.primary.ci_high)
 
@@ -365,7 +496,7 @@ def test_testing_results_round_trip(tmp_path: Path):
         calibration={"aa": {"n_sims": 10}},
         decisions=pd.DataFrame([{"test": "t", "decision": "inconclusive", "why": "w"}]),
     )
-    assert ro.TestingResults.NOTEBOOK == "04_ab_testing_causal_inference" and ro.TestingResults.VERSION == 1
+    assert ro.TestingResults.NOTEBOOK == "04_ab_testing_causal_inference" and ro.TestingResults.VERSION == 2
     assert [f.name for f in dataclasses.fields(results)] == ["experiment", "observational", "calibration", "decisions"]
     assert "experiment" not in results.to_dict()  # no experiment: the key is left out, as before
     run = Run(reports_root=tmp_path)
@@ -377,3 +508,26 @@ def test_testing_results_round_trip(tmp_path: Path):
     assert with_experiment.to_dict()["experiment"] == {"decision": "ship"}
     with_experiment.save(run)
     assert ro.TestingResults.load(run).experiment == {"decision": "ship"}
+
+
+def test_calibration_report_reuses_a_study_of_the_same_code_and_settings(tmp_path, monkeypatch):
+    settings = dict(alpha=0.05, n_sims=200, bootstrap_sims=0, seeds=(1, 2, 3))
+    fresh = ro.calibration_report(**settings)
+    first = ro.calibration_report(**settings, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("calibration-*.json"))) == 1
+    # The stored study is the computed one, to the bit.
+    assert first.table.equals(fresh.table) and first.sentence() == fresh.sentence() and first.aa == fresh.aa
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the study was recomputed")
+
+    monkeypatch.setattr(ro.ex, "calibration_study", refuse)
+    again = ro.calibration_report(**settings, cache_dir=tmp_path)
+    assert again.table.equals(fresh.table) and again.checks.equals(first.checks)
+    # Other settings are another study: computed, never read from the file.
+    with pytest.raises(AssertionError, match="recomputed"):
+        ro.calibration_report(**{**settings, "seeds": (1, 2, 4)}, cache_dir=tmp_path)
+    # Changed code is another study too: the key covers the modules' source.
+    monkeypatch.setattr(ro, "_STUDY_SOURCES", (*ro._STUDY_SOURCES, "treatments.py"))
+    with pytest.raises(AssertionError, match="recomputed"):
+        ro.calibration_report(**settings, cache_dir=tmp_path)

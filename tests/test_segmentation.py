@@ -130,6 +130,44 @@ def test_strategic_notes_follow_the_profile():
     notes = seg.strategic_notes(profiles, overall_conversion=0.25)
     assert "above average" in notes[0] and "below average" in notes[1]
     assert len(notes) == 2 and notes[0].startswith("**Keen**")
+    assert "A typical price of 100.00 (median segment: 60.00); high-ticket items" in notes[0]
+    assert "A typical price of 20.00 (median segment: 60.00); low-ticket baskets" in notes[1]
+
+
+def test_strategic_notes_give_each_segment_its_own_lever_and_discount_reading():
+    profiles = pd.DataFrame(
+        {
+            "segment": [0, 1, 2],
+            "name": ["Readers", "Quick", "Mid"],
+            "share": [0.3, 0.3, 0.4],
+            "conversion": [0.1, 0.1, 0.2],
+            "ci_low": [0.08, 0.08, 0.15],
+            "ci_high": [0.12, 0.12, 0.25],
+            "pages_per_session": [8.0, 2.0, 7.0],  # Quick: 2 / 7 is the largest ratio of all
+            "seconds_per_page": [90.0, 40.0, 45.0],  # Readers: 90 / 45 is their largest ratio
+            "typical_price": [50.0, 50.0, 50.0],
+        }
+    )
+    sens = pd.DataFrame(
+        {
+            "group": [0, 1, 2],
+            "difference": [0.05, -0.05, 0.0],
+            "ci_low": [0.01, -0.08, -0.03],
+            "ci_high": [0.09, -0.02, 0.03],
+            "true_offer_effect": [0.08, 0.02, 0.01],
+        }
+    )
+    readers, quick, mid = seg.strategic_notes(profiles, 0.2, sens)
+    assert "90 s a page (median segment: 45); they read closely" in readers
+    assert "2.0 pages a session (median segment: 7.0); they decide within a few pages" in quick
+    assert "about average" in mid and "Discounted" not in mid  # interval holds 0: no discount reading
+    assert "a candidate for a coupon test; the true effect of an offer here is +8.0 pp" in readers
+    assert "does not measure what an offer does; the true effect of an offer here is +2.0 pp" in quick
+    assert readers.split("): ")[1] != quick.split("): ")[1]  # two below-average segments, different advice
+    with pytest.raises(ValueError, match="'conversion'"):
+        seg.strategic_notes(profiles.drop(columns="conversion"), 0.2)
+    with pytest.raises(ValueError, match="overall_conversion"):
+        seg.strategic_notes(profiles, 1.5)
 
 
 # ------------------------------------------------------------------------------ estimator

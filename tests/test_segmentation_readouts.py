@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -196,8 +197,38 @@ def test_rfm_groups_by_hand():
     groups = seg.rfm_groups(_rfm([6, 1, 2]))
     assert list(groups.index) == ["Promising", "Champions"]  # largest first
     assert groups.loc["Promising"].to_dict() == pytest.approx(
-        {"customers": 2, "avg_recency_days": 1.0, "avg_sessions": 1.5, "avg_revenue": 10.0, "share": 2 / 3}
+        {
+            "customers": 2,
+            "avg_recency_days": 1.0,
+            "avg_sessions": 1.5,
+            "avg_revenue": 10.0,
+            "buyers": 1.0,
+            "share": 2 / 3,
+        }
     )
+
+
+def test_rfm_explains_groups_without_buyers():
+    rfm = pd.DataFrame(
+        {
+            "rfm_segment": ["Promising", "Promising", "At risk", "Big spenders", "Champions"],
+            "R": [3, 3, 1, 3, 5],
+            "F": [1, 1, 3, 1, 5],
+            "M": [1, 1, 1, 4, 5],
+            "recency_days": [1.0, 2.0, 40.0, 3.0, 0.0],
+            "frequency": [1, 1, 2, 1, 3],
+            "monetary": [0.0, 0.0, 0.0, 20.0, 60.0],
+        }
+    )
+    readout = seg.RfmReadout(rfm, seg.rfm_groups(rfm))
+    assert readout.groups.buyers.to_dict() == {"Promising": 0.0, "At risk": 0.0, "Big spenders": 1.0, "Champions": 1.0}
+    text = readout.no_buyer_sentence()
+    assert text.startswith(" Promising and At risk hold no buyer (revenue 0): 60.0% of customers have not bought")
+    assert "scores M = 4 or more" in text and text in readout.sentence()
+    table = readout.formatted().set_index("RFM group")
+    assert table.loc["At risk"].tolist() == ["1", "40.0 days", "2.00", "0.00", "0.0%", "20.0%"]
+    everyone_bought = rfm.assign(monetary=[1.0, 2.0, 3.0, 20.0, 60.0])
+    assert seg.RfmReadout(everyone_bought, seg.rfm_groups(everyone_bought)).no_buyer_sentence() == ""
     with pytest.raises(ValueError, match="'monetary'"):
         seg.rfm_groups(_rfm([1, 2]).drop(columns="monetary"))
 
@@ -422,7 +453,7 @@ def readouts(small_sim):
 def test_results_have_the_committed_fields_and_round_trip(readouts, small_sim, tmp_path):
     results = seg.SegmentationResults.from_readouts(*readouts["truth"])
     assert isinstance(results, NotebookResults) and results.NOTEBOOK == "02_customer_segmentation"
-    assert results.VERSION == 1
+    assert results.VERSION == 2  # 2: rfm_groups gained "buyers"
     written = results.to_dict()
     committed = json.loads(COMMITTED.read_text(encoding="utf-8"))["results"]
     assert set(written) == set(committed)
@@ -450,3 +481,36 @@ def test_results_check_what_they_are_given(readouts):
     given[2] = {"mean": 1.0}
     with pytest.raises(ValueError, match="stability must be a StabilityReadout"):
         seg.SegmentationResults.from_readouts(*given)
+
+
+# ------------------------------------------------------------------------------ answer first
+def test_study_opens_with_the_banner_question_answer_and_what_to_do(small_sim):
+    study = seg.study(small_sim.sessions, truth=small_sim.truth, k_range=range(2, 5), n_boot=2)
+    text = study.summary("sim")
+    assert text.startswith("**Source: simulated data**, sim: ")
+    assert "**Planted**: 4 hidden personas" in text and "**Recovered**: the " in text
+    ari = study.k_choice.persona_agreement()["chosen_k"]
+    assert f"adjusted Rand index of {ari:.2f}" in text
+    for part in ("**Question**", "**Answer**", "**What to do**"):
+        assert part in text
+    never = (study.rfm.rfm.monetary <= 0).mean()
+    assert f"{100 * never:.1f}% of customers have not bought yet" in text
+    # every segment gets its own action in "what to do"
+    todo = text.split("**What to do**: ")[1]
+    assert all(f"*{name}*: " in todo for name in study.profiles.table.name)
+    assert len(study.notes()) == len(study.profiles.table)
+    assert study.results().customers == small_sim.sessions.user_id.nunique()
+    wide = study.profiles.table.assign(ci_low=0.0, ci_high=1.0)  # every interval holds the overall rate
+    flat = dataclasses.replace(study, profiles=seg.profile_readout(wide, study.base.overall))
+    assert "No segment converts differently from the overall" in flat.answer() and "convert best" not in flat.answer()
+    with pytest.raises(ValueError, match="label"):
+        study.summary("")
+    with pytest.raises(ValueError, match="k_range"):
+        seg.study(small_sim.sessions, k_range=range(1, 2))
+
+
+def test_study_on_a_file_says_no_truth_is_known(small_sim):
+    study = seg.study(small_sim.sessions, k_range=range(2, 5), n_boot=2)
+    banner = study.banner("file.csv")
+    assert banner.startswith("**Source: file.csv** (a file under the data contract)") and "No truth is known" in banner
+    assert "Planted" not in study.summary("file.csv")

@@ -66,6 +66,48 @@ def test_estimates_forest_one_trace_per_test_and_truth_markers():
     assert len(exviz.estimates_forest({"discount": _table(0.0)}).data) == 1
 
 
+def test_estimates_forest_greys_excluded_rows_and_keeps_them_out_of_the_axis_range():
+    price = pd.DataFrame(
+        {"method": ["naive difference", "propensity-score matching"], "estimand": ["ATE", "ATT"],
+         "estimate": [-0.1, 0.107], "ci_low": [-0.12, -0.508], "ci_high": [-0.08, 0.112],
+         "status": ["ok", "excluded: imbalanced after matching"]}
+    )  # fmt: skip
+    fig = exviz.estimates_forest({"discount": _table(0.0), "price": price}, truth={"ATE": 0.04})
+    assert [t.name for t in fig.data] == [
+        "discount", "price", "excluded: failed overlap or balance (not used)", "truth on the kept units (ATE)"
+    ]  # fmt: skip
+    assert list(fig.data[1].y) == ["price: naive difference (ATE)"]  # the used row only
+    grey = fig.data[2]
+    assert list(grey.y) == ["price: propensity-score matching (ATT)"] and list(grey.x) == [0.107]
+    assert list(grey.text) == ["excluded: imbalanced after matching"] and grey.marker.color == grey.error_x.color
+    assert list(grey.error_x.arrayminus) == pytest.approx([0.615])
+    # the range spans the used rows (-0.12 to 0.03) and the truth, padded by 8%, not the excluded -0.508
+    lo, hi = fig.layout.xaxis.range
+    assert lo == pytest.approx(-0.12 - 0.08 * 0.16) and hi == pytest.approx(0.04 + 0.08 * 0.16)
+    notes = [a for a in fig.layout.annotations if a.text == "excluded: imbalanced after matching"]
+    assert len(notes) == 1 and notes[0].y == "price: propensity-score matching (ATT)"
+    # the y order keeps every row in its table order, excluded rows in place
+    assert list(fig.layout.yaxis.categoryarray)[-2:] == [
+        "price: naive difference (ATE)", "price: propensity-score matching (ATT)"
+    ]  # fmt: skip
+
+
+def test_engagement_paradox_figure_one_line_per_persona_and_a_thick_pooled_line():
+    table = pd.DataFrame(
+        {"group": ["all sessions (pooled)"] * 2 + ["quick"] * 2 + ["browser"], "band_index": [0, 1, 0, 1, 1],
+         "band": ["Q1: 1 to 5", "Q2: 5 to 9", "Q1: 1 to 5", "Q2: 5 to 9", "Q2: 5 to 9"],
+         "sessions": [10, 10, 8, 2, 8], "conversion": [0.4, 0.3, 0.5, 1.0, 0.125]}
+    )  # fmt: skip
+    fig = exviz.engagement_paradox_figure(table)
+    assert [t.type for t in fig.data] == ["scatter"] * 3
+    assert [t.name for t in fig.data] == ["quick", "browser", "all sessions (pooled)"]
+    assert list(fig.data[0].x) == ["Q1: 1 to 5", "Q2: 5 to 9"] and list(fig.data[0].y) == [0.5, 1.0]
+    assert list(fig.data[1].x) == ["Q2: 5 to 9"] and list(fig.data[2].y) == [0.4, 0.3]
+    assert fig.data[2].line.width == 5 and fig.data[0].line.width == 2 and fig.data[2].line.color == "#111"
+    assert list(fig.layout.xaxis.categoryarray) == ["Q1: 1 to 5", "Q2: 5 to 9"]
+    assert fig.layout.yaxis.tickformat == ".0%" and fig.layout.title.text.startswith("Figure 5 · Conversion by")
+
+
 def test_balance_plot_before_and_after():
     balance = pd.DataFrame({"smd_before": [-0.5, 0.2], "smd_after": [0.01, -0.03]}, index=["price", "age"])
     fig = exviz.balance_plot(balance)
@@ -85,5 +127,5 @@ def test_calibration_bars_colors_and_nominal_markers():
     assert list(fig.data[0].marker.color) == [PALETTE[2], PALETTE[2], PALETTE[3]]
     assert list(fig.data[0].error_y.array) == pytest.approx([0.01, 0.01, 0.01])
     assert list(fig.data[1].x) == ["a", "c"] and list(fig.data[1].y) == [0.05, 0.95]
-    assert fig.layout.title.text == "Figure 5 · Calibration over 10,000 simulated tests per check (green: as expected)"
+    assert fig.layout.title.text == "Figure 6 · Calibration over 10,000 simulated tests per check (green: as expected)"
     assert exviz.calibration_bars(table, n_sims=1, title="T").layout.title.text == "T"

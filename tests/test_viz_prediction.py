@@ -31,7 +31,14 @@ def test_comparison_figure_draws_cv_and_held_out_auc_with_ceilings():
     assert [type(t) for t in fig.data] == [go.Scatter, go.Scatter]
     cv, test = fig.data
     assert cv.name == "5-fold CV (95% CI)" and test.name == "held-out (DeLong 95% CI)"
-    assert list(cv.x) == ["logistic_regression", "xgboost"] and list(cv.y) == [0.74, 0.76]
+    # dodged: CV left of each model's tick, held-out right of it, so neither marker hides the other
+    np.testing.assert_allclose(cv.x, [-vp.DODGE, 1 - vp.DODGE])
+    np.testing.assert_allclose(test.x, [vp.DODGE, 1 + vp.DODGE])
+    assert vp.DODGE > 0 and cv.marker.symbol != test.marker.symbol
+    assert list(fig.layout.xaxis.tickvals) == [0, 1]
+    assert list(fig.layout.xaxis.ticktext) == ["logistic_regression", "xgboost"]
+    assert list(cv.customdata) == ["logistic_regression", "xgboost"] and list(cv.y) == [0.74, 0.76]
+    assert list(test.y) == [0.743, 0.765]
     np.testing.assert_allclose(cv.error_y.array, [0.02, 0.02])
     np.testing.assert_allclose(cv.error_y.arrayminus, [0.02, 0.01])
     np.testing.assert_allclose(test.error_y.array, [0.018, 0.018])
@@ -72,17 +79,28 @@ def test_shap_figure_draws_the_top_bars_largest_on_top():
         vp.shap_figure(shap, title="t", top=0)
 
 
-def test_value_figure_draws_the_band_the_value_and_the_best_threshold():
-    curve = pd.DataFrame(
-        {"threshold": [0.0, 0.5, 1.0], "value": [0.0, 40.0, -10.0], "ci_low": [0, 10, -30], "ci_high": [0, 70, 12]}
+def test_value_figure_draws_the_held_out_band_both_curves_and_the_chosen_threshold():
+    curves = pd.DataFrame(
+        {
+            "threshold": [0.0, 0.5, 1.0],
+            "validation": [0.0, 150.0, -20.0],
+            "held_out": [0.0, 200.0, -50.0],
+            "held_out_low": [0.0, 50.0, -150.0],
+            "held_out_high": [0.0, 350.0, 60.0],
+        }
     )
-    fig = vp.value_figure(curve, 0.5, title="Figure 5 · t")
-    upper, lower, value = fig.data
-    assert list(upper.y) == [0, 70, 12] and upper.showlegend is False
-    assert list(lower.y) == [0, 10, -30] and lower.fill == "tonexty" and lower.name == "95% interval"
-    assert list(value.x) == [0.0, 0.5, 1.0] and list(value.y) == [0.0, 40.0, -10.0] and value.name == "value"
-    (vline,) = fig.layout.shapes
-    assert vline.x0 == 0.5 and vline.line.dash == "dash"
+    fig = vp.value_figure(curves, 0.5, title="Figure 5 · t")
+    upper, lower, held_out, validation = fig.data
+    assert list(upper.y) == [0, 350, 60] and upper.showlegend is False
+    assert list(lower.y) == [0, 50, -150] and lower.fill == "tonexty" and lower.name == "held-out 95% interval"
+    assert list(held_out.x) == [0.0, 0.5, 1.0] and list(held_out.y) == [0, 200, -50]
+    assert held_out.name == "held-out carts"
+    assert list(validation.y) == [0, 150, -20] and validation.line.dash == "dash"
+    assert validation.name == "validation folds (choose)"
+    vline, zero = fig.layout.shapes
+    assert vline.x0 == 0.5 and vline.line.dash == "dash" and zero.y0 == 0
+    assert [a.text for a in fig.layout.annotations] == ["chosen 0.50"]
+    assert fig.layout.title.text == "Figure 5 · t" and fig.layout.yaxis.title.text == "value per 1,000 carts"
 
 
 def test_gain_figure_draws_the_model_against_random():

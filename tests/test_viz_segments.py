@@ -34,8 +34,24 @@ def test_heatmaps_round_and_scale():
     assert persona.layout.title.text.startswith("Figure 4 · ")
     retention = segviz.retention_heatmap(pd.DataFrame({0: [1.0], 1: [0.12345]}, index=["2025-01-06"]))
     assert retention.data[0].z.tolist() == [[1.0, 0.123]] and list(retention.data[0].x) == [0, 1]
-    grid = segviz.age_week_heatmap(pd.DataFrame({"2025-01-06": [0.33333]}, index=["18-24"]))
-    assert grid.data[0].z.tolist() == [[0.333]] and grid.layout.title.text.startswith("Figure 8 · Conversion by age")
+    grid = segviz.age_week_heatmap(pd.DataFrame({"2025-01-06": [0.33333, np.nan]}, index=["18-24", "65+"]))
+    assert grid.data[0].z[0].tolist() == [0.333] and grid.layout.title.text.startswith("Figure 8 · Conversion by age")
+    assert grid.data[0].text.tolist() == [["0.33"], [""]]  # an empty cell is blank, never "NaN"
+    assert (grid.layout.xaxis.title.text, grid.layout.yaxis.title.text) == ("purchase week", "age group")
+
+
+def test_retention_heatmap_leaves_unobservable_cells_blank_and_titles_its_axes():
+    matrix = pd.DataFrame({0: [1.0, 1.0], 1: [0.2954, np.nan], 2: [np.nan, np.nan]}, index=["2025-01-06", "2025-01-13"])
+    fig = segviz.retention_heatmap(matrix)
+    (trace,) = fig.data
+    assert trace.type == "heatmap" and list(trace.y) == ["2025-01-06", "2025-01-13"] and list(trace.x) == [0, 1, 2]
+    assert trace.text.tolist() == [["100%", "30%", ""], ["100%", "", ""]]
+    assert np.isnan(trace.z[1][1]) and trace.z[0][1] == 0.295
+    assert fig.layout.xaxis.title.text == "weeks since the first visit"
+    assert fig.layout.yaxis.title.text == "cohort (week of the first visit)"
+    assert fig.layout.annotations[0].text == segviz.RETENTION_NOTE and "not observed yet" in segviz.RETENTION_NOTE
+    with pytest.raises(ValueError, match="non-empty"):
+        segviz.retention_heatmap(pd.DataFrame())
 
 
 def test_segment_conversion_chart_shows_each_segment_with_its_interval():

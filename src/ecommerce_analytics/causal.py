@@ -381,7 +381,7 @@ class TrimResult:
         if not self.dropped:
             return f"{self.rule}: no unit trimmed"
         return (
-            f"{self.rule}: {self.dropped} of {len(self.keep)} units with a propensity score outside "
+            f"{self.rule}: {self.dropped:,} of {len(self.keep):,} units with a propensity score outside "
             f"[{self.threshold:.3f}, {1 - self.threshold:.3f}] trimmed; the estimand is the effect on the rest"
         )
 

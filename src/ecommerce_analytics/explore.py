@@ -60,6 +60,10 @@ __all__ = [
     "WeeklyTrend",
     "weekly_trend",
     "ExploreResults",
+    "PlantedTruth",
+    "planted_truth",
+    "ExploreSummary",
+    "summary",
 ]
 
 #: Categorical variables of the conversion screen (``age_group`` is derived from ``age``).
@@ -84,6 +88,16 @@ CORRELATION_COLUMNS = (
 #: Weekday names in calendar order.
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CART_FLAGS = ["add_to_cart", "abandoned_cart"]
+_METRIC_FORMATS = {
+    "conversion_rate": pct,
+    "cart_rate": pct,
+    "cart_abandonment_rate": pct,
+    "bounce_rate": pct,
+    "avg_order_value": lambda x: f"{x:,.2f}",
+    "revenue_per_session": lambda x: f"{x:,.2f}",
+    "avg_session_seconds": lambda x: f"{x:,.0f} s",
+    "pages_per_session": lambda x: f"{x:,.2f}",
+}
 _SIGNIFICANT_LEVEL_COLUMNS = ["variable", "level", "n", "rate", "ci_low", "ci_high", "rest_rate", "p_adjusted"]
 
 
@@ -266,6 +280,23 @@ class ProductMetrics:
         frame = pd.DataFrame({k: v.to_dict() for k, v in self.estimates.items()}).T
         return frame[["estimate", "ci_low", "ci_high", "n", "method"]]
 
+    def formatted(self) -> pd.DataFrame:
+        """The table for people: rates in %, money with two decimals, counts with thousands separators.
+
+        Examples
+        --------
+        >>> m = ProductMetrics({"conversion_rate": Estimate(0.218, 0.212, 0.224, 20000, "Wilson score")})
+        >>> m.formatted().iloc[0].tolist()
+        ['conversion rate', '21.8%', '21.2% to 22.4%', '20,000']
+        """
+        rows = []
+        for key, est in self.estimates.items():
+            fmt = _METRIC_FORMATS.get(key, num)
+            rows.append(
+                [key.replace("_", " "), fmt(est.estimate), f"{fmt(est.ci_low)} to {fmt(est.ci_high)}", num(est.n)]
+            )
+        return pd.DataFrame(rows, columns=["metric", "estimate", "95% CI", "n"])
+
     def to_dict(self) -> dict[str, dict]:
         """Each metric as a plain dictionary (the results JSON's ``metrics``)."""
         return {k: v.to_dict() for k, v in self.estimates.items()}
@@ -317,6 +348,25 @@ class FunnelReadout:
     def worst_step(self) -> int:
         """Position of the stage reached by the smallest share of the stage before it."""
         return int(np.argmin(self.table.share_of_previous.iloc[1:].to_numpy())) + 1
+
+    def formatted(self) -> pd.DataFrame:
+        """The table for people: counts with thousands separators, shares in %.
+
+        Examples
+        --------
+        >>> s = pd.DataFrame({"pages_visited": [1, 2, 3, 4], "add_to_cart": [0, 1, 1, 1], "purchase_decision": [0, 0, 0, 1]})
+        >>> funnel(s).formatted().iloc[3].tolist()
+        ['Purchased', '1', '25.0%', '33.3%']
+        """
+        t = self.table
+        return pd.DataFrame(
+            {
+                "stage": t.stage,
+                "sessions": [num(n) for n in t.sessions],
+                "share of sessions": [pct(x) for x in t.share_of_sessions],
+                "share of previous stage": ["" if pd.isna(x) else pct(x) for x in t.share_of_previous],
+            }
+        )
 
     def sentence(self) -> str:
         """The largest loss between two stages, and the share of sessions ending in a purchase."""
@@ -373,10 +423,14 @@ class SqlAgreement:
 
     def sentence(self) -> str:
         """How many metrics agree, and the largest absolute difference."""
-        return (
-            f"{int(self.table.agree.sum())} of {len(self.table)} metrics agree with the SQL query "
-            f"(largest absolute difference {self.table.abs_difference.max():.1e})."
-        )
+        agree, n = int(self.table.agree.sum()), len(self.table)
+        largest = f"{self.table.abs_difference.max():.1e}"
+        if agree == n:
+            return (
+                f"The SQL query and the package give the same value for all {n} metrics (largest absolute "
+                f"difference {largest}, floating-point rounding)."
+            )
+        return f"The SQL query and the package agree on {agree} of {n} metrics (largest absolute difference {largest})."
 
 
 def sql_agreement(product: ProductMetrics, overall: pd.DataFrame) -> SqlAgreement:
@@ -924,6 +978,286 @@ def weekly_trend(weekly: pd.DataFrame) -> WeeklyTrend:
     """
     return WeeklyTrend(
         _require_frame(weekly, ["week_start", "sessions", "conversion_rate", "conversion_4wk_avg"], "weekly")
+    )
+
+
+# ------------------------------------------------------------------------------ answer first
+def _persona_words(name: str) -> str:
+    """``'window_shopper' -> 'window shoppers'``."""
+    words = str(name).replace("_", " ")
+    return words if words.endswith("s") else words + "s"
+
+
+@dataclass(frozen=True)
+class PlantedTruth:
+    """What the simulator planted, and which persona each extreme segment level over-represents.
+
+    Attributes
+    ----------
+    personas : DataFrame
+        One row per persona: ``persona``, ``share`` (of sessions), ``conversion`` (realized),
+        largest share first.
+    discount_ate, discount_att : float
+        True effect of a discount offer on the purchase probability, over all sessions and over
+        the sessions that got one.
+    experiment_lift : float
+        True absolute conversion lift of the checkout experiment.
+    price_elasticity : float
+        True percent change of the purchase probability for a 1 % higher price.
+    explained : DataFrame
+        ``variable, level, rank, rate, persona, share_in_level, share_overall``: for the best and
+        worst level of each explained variable, the persona most over-represented in it.
+    """
+
+    personas: pd.DataFrame
+    discount_ate: float
+    discount_att: float
+    experiment_lift: float
+    price_elasticity: float
+    explained: pd.DataFrame
+
+    def planted_sentence(self) -> str:
+        """What the simulator plants, in one paragraph."""
+        mix = ", ".join(
+            f"{_persona_words(r.persona)} ({pct(r.share, 0)} of sessions, converting {pct(r.conversion)})"
+            for r in self.personas.itertuples()
+        )
+        return (
+            f"**What the simulator plants**: {len(self.personas)} hidden personas, {mix}, each with its own age, "
+            "income, category mix, price level and purchase intent; discount offers aimed at shallow sessions, "
+            f"expensive items and low-income users (an offer truly adds {pp(self.discount_ate)} of conversion over "
+            f"all sessions, {pp(self.discount_att)} on the sessions that got one); a checkout experiment worth "
+            f"{pp(self.experiment_lift)}; a price elasticity of {self.price_elasticity:.2f}. Differences between "
+            "segments below are these settings showing through, not discoveries."
+        )
+
+    def recovered_sentence(self, discount: Estimate | None) -> str:
+        """What this notebook sees of the planted settings.
+
+        Parameters
+        ----------
+        discount : Estimate or None
+            Conversion of discounted minus undiscounted sessions (None when not measurable).
+
+        Returns
+        -------
+        str
+        """
+        items = [
+            f"{r.level} ({r.variable.replace('_', ' ')}, converts {r.rank}: {pct(r.rate)}) draws "
+            f"{pct(r.share_in_level)} of its sessions from {_persona_words(r.persona)}, against "
+            f"{pct(r.share_overall)} overall"
+            for r in self.explained.itertuples()
+        ]
+        text = "**What this notebook recovers**: " + ("; ".join(items) + "." if items else "")
+        if discount is not None:
+            verdict = (
+                "the targeting hides the effect, as planted"
+                if discount.estimate < self.discount_ate
+                else "the targeting does not hide the effect here"
+            )
+            text += (
+                f" Discounted sessions convert {pp(discount.estimate)} relative to the others while an offer truly "
+                f"adds {pp(self.discount_ate)}: {verdict}."
+            )
+        return text + " Notebook 04 estimates the discount effect, the experiment lift and the price effect."
+
+
+def planted_truth(
+    sessions: pd.DataFrame, truth: Any, screen: SegmentScreen, variables: Sequence[str] = ("category", "age_group")
+) -> PlantedTruth:
+    """Read what the simulator planted and explain the extreme levels of some variables by persona.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        The simulated sessions, aligned row by row with ``truth.sessions``.
+    truth : SimulationTruth
+        The simulator's truth (``data.simulation.truth``).
+    screen : SegmentScreen
+        :func:`segment_screen` of the sessions (gives each level's conversion).
+    variables : sequence of str, default ("category", "age_group")
+        Screen variables whose best and worst level are explained.
+
+    Returns
+    -------
+    PlantedTruth
+    """
+    for name in ("sessions", "discount_ate", "discount_att", "experiment", "price_elasticity"):
+        if not hasattr(truth, name):
+            raise ValueError(f"truth must be a SimulationTruth; it lacks {name!r}")
+    if not isinstance(screen, SegmentScreen):
+        raise ValueError(f"screen must be a SegmentScreen (from segment_screen), got {type(screen).__name__}")
+    _require_frame(sessions, [TARGET], "sessions")
+    if len(truth.sessions) != len(sessions):
+        raise ValueError(
+            f"sessions must align with truth.sessions ({len(truth.sessions)} rows), got {len(sessions)} rows"
+        )
+    persona = truth.sessions["persona"].to_numpy()
+    bought = sessions[TARGET].to_numpy()
+    personas = (
+        pd.DataFrame({"persona": persona, "bought": bought})
+        .groupby("persona")
+        .agg(n=("bought", "size"), conversion=("bought", "mean"))
+        .assign(share=lambda f: f.n / f.n.sum())
+        .sort_values("share", ascending=False)
+        .reset_index()[["persona", "share", "conversion"]]
+    )
+    overall_share = personas.set_index("persona").share
+    rows = []
+    for variable in variables:
+        if variable == "age_group" and "age_group" not in sessions:
+            values = age_group(sessions["age"]).to_numpy()
+        elif variable in sessions:
+            values = sessions[variable].astype(str).to_numpy()
+        else:
+            raise ValueError(f"variables must name columns of sessions (or age_group), got {variable!r}")
+        levels = screen.table[screen.table.variable == variable]
+        if levels.empty:
+            continue
+        for rank, row in (("best", levels.loc[levels.rate.idxmax()]), ("worst", levels.loc[levels.rate.idxmin()])):
+            inside = pd.Series(persona[values == str(row.level)]).value_counts(normalize=True)
+            lift = (inside / overall_share.reindex(inside.index)).idxmax()
+            rows.append(
+                [variable, str(row.level), rank, float(row.rate), lift, float(inside[lift]), float(overall_share[lift])]
+            )
+    explained = pd.DataFrame(
+        rows, columns=["variable", "level", "rank", "rate", "persona", "share_in_level", "share_overall"]
+    )
+    return PlantedTruth(
+        personas,
+        float(truth.discount_ate),
+        float(truth.discount_att),
+        float(truth.experiment["absolute_lift"]),
+        float(truth.price_elasticity),
+        explained,
+    )
+
+
+def _discount_difference(sessions: pd.DataFrame) -> Estimate | None:
+    """Conversion of discounted minus undiscounted sessions (None without both kinds)."""
+    if "discount_applied" not in sessions:
+        return None
+    treated, outcome = (sessions["discount_applied"] > 0).to_numpy(), sessions[TARGET].to_numpy()
+    if treated.all() or not treated.any():
+        return None
+    return metrics.rate_difference(
+        int(outcome[treated].sum()), int(treated.sum()), int(outcome[~treated].sum()), int((~treated).sum())
+    )
+
+
+@dataclass(frozen=True)
+class ExploreSummary:
+    """Notebook 01's answer first: the source banner, the question, the answer and what to do.
+
+    Attributes
+    ----------
+    overview : SourceOverview
+    product : ProductMetrics
+    funnel : FunnelReadout
+    screen : SegmentScreen
+    discount : Estimate or None
+        Conversion of discounted minus undiscounted sessions.
+    planted : PlantedTruth or None
+        What the simulator planted (None for a file).
+    """
+
+    overview: SourceOverview
+    product: ProductMetrics
+    funnel: FunnelReadout
+    screen: SegmentScreen
+    discount: Estimate | None = None
+    planted: PlantedTruth | None = None
+
+    def banner(self) -> str:
+        """The source; on the simulator what it plants and what this notebook recovers."""
+        o = self.overview
+        span = f"{num(o.sessions)} sessions of {num(o.users)} users, from {o.first:%Y-%m-%d} to {o.last:%Y-%m-%d}"
+        if self.planted is None:
+            return (
+                f"**Source: {o.label}** (a file under the data contract): {span}. Nothing is planted in a file and "
+                "no truth is known: every finding below is what the data show, with its interval."
+            )
+        return "\n\n".join(
+            [
+                f"**Source: simulated data**, {o.label}: {span}.",
+                self.planted.planted_sentence(),
+                self.planted.recovered_sentence(self.discount),
+            ]
+        )
+
+    def answer(self) -> str:
+        """The question, the answer with its key numbers, and what to do."""
+        m, t = self.product.estimates, self.funnel.table
+        conv, aov, rps = m["conversion_rate"], m["avg_order_value"], m["revenue_per_session"]
+        worst = self.funnel.worst_step
+        before, after = t.stage.iloc[worst - 1], t.stage.iloc[worst]
+        lost = 1 - t.share_of_previous.iloc[worst]
+        hits, levels = self.screen.significant, len(self.screen.table)
+        if hits.empty:
+            segments = (
+                f"None of the {levels} segment levels differs from the rest after Holm's correction: the raw gaps "
+                "are what chance produces."
+            )
+            segment_action = "Do not target segments on this data: no difference survives the correction."
+        else:
+            led = "; ".join(
+                f"{r.variable} = {r.level} ({pct(r.rate)} vs {pct(r.rest_rate)})"
+                for r in hits.sort_values("p_adjusted").head(3).itertuples()
+            )
+            segments = (
+                f"{len(hits)} of {levels} segment levels differ from the rest after Holm's correction, led by {led}."
+            )
+            segment_action = (
+                "Read the segment gaps as who buys, not as levers: they are associations, and notebook 04 separates "
+                "effects from the mix of shoppers."
+            )
+        follow_up = (
+            "notebooks 03 (cart recovery) and 04 (checkout experiment) size what fixing it is worth"
+            if self.planted is not None
+            else "notebook 03 tests whether the sessions lost there can be predicted, the first step of a recovery policy"
+        )
+        return (
+            "**Question**: how do sessions convert, where does the funnel lose them, and which segments convert "
+            "differently?\n\n"
+            f"**Answer**: {pct(conv.estimate)} of {num(conv.n)} sessions end in a purchase "
+            f"({ci(conv.ci_low, conv.ci_high)}). The funnel loses most between *{before}* and *{after}*: "
+            f"{pct(lost)} of the {num(t.sessions.iloc[worst - 1])} sessions at *{before}* go no further. "
+            f"An order is worth {num(aov.estimate)} on average, a session {num(rps.estimate)}. {segments}\n\n"
+            f"**What to do**: start with the step from *{before}* to *{after}*, the largest loss; {follow_up}. "
+            f"{segment_action}"
+        )
+
+    def text(self) -> str:
+        """The banner, then the answer."""
+        return self.banner() + "\n\n" + self.answer()
+
+
+def summary(sessions: pd.DataFrame, label: str, truth: Any = None) -> ExploreSummary:
+    """Compute the cheap steps notebook 01 opens with: overview, product metrics, funnel and segment screen.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Validated sessions.
+    label : str
+        The run's label (``Run.label``).
+    truth : SimulationTruth, optional
+        The simulator's truth (``data.simulation.truth``), None for a file.
+
+    Returns
+    -------
+    ExploreSummary
+        Its ``product``, ``funnel`` and ``screen`` are the notebook's later steps' results.
+    """
+    screen = segment_screen(sessions)
+    return ExploreSummary(
+        overview(sessions, label),
+        product_metrics(sessions),
+        funnel(sessions),
+        screen,
+        _discount_difference(sessions),
+        None if truth is None else planted_truth(sessions, truth, screen),
     )
 
 

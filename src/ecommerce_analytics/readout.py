@@ -11,8 +11,11 @@ from the computed values. :func:`calibration_report` builds section 3's calibrat
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,6 +31,7 @@ __all__ = [
     "NO_EXPERIMENT",
     "VERDICTS",
     "Decision",
+    "money",
     "experiment_decision",
     "planned_looks",
     "ExperimentPlan",
@@ -35,6 +39,7 @@ __all__ = [
     "validity_sentence",
     "primary_sentence",
     "secondary_sentence",
+    "revenue_sentence",
     "Guardrails",
     "guardrails",
     "cuped_sentence",
@@ -87,30 +92,93 @@ class Decision:
     reason: str
 
     def sentence(self) -> str:
-        """``'**Decision: ship** (reason).'``."""
-        return f"**Decision: {self.decision}** ({self.reason})."
+        """``'**Decision: ship**: reason.'``.
+
+        Examples
+        --------
+        >>> Decision("ship", "conversion improves").sentence()
+        '**Decision: ship**: conversion improves.'
+        """
+        return f"**Decision: {self.decision}**: {self.reason}."
 
 
-def experiment_decision(primary: Any, guardrails: pd.DataFrame, srm: Any) -> Decision:
+def money(x: float, *, signed: bool = False) -> str:
+    """An amount of money with two decimals and thousands separators: ``1234.5 -> '1,234.50'``.
+
+    Parameters
+    ----------
+    x : float
+        The amount (in the data's currency units).
+    signed : bool, default False
+        Always show the sign (for differences).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> money(1234.5), money(-9.8267, signed=True), money(0.5, signed=True)
+    ('1,234.50', '-9.83', '+0.50')
+    """
+    return f"{x:+,.2f}" if signed else f"{x:,.2f}"
+
+
+def _revenue_clause(revenue: Any) -> str:
+    """``'20.97 vs 20.96 per session, 95% CI of the change -3.80 to +3.78'`` for a decision's reason."""
+    return (
+        f"{money(revenue.control)} vs {money(revenue.treatment)} per session, 95% CI of the change "
+        f"{money(revenue.ci_low, signed=True)} to {money(revenue.ci_high, signed=True)}"
+    )
+
+
+def experiment_decision(
+    primary: Any,
+    guardrails: pd.DataFrame,
+    srm: Any,
+    revenue: Any | None = None,
+    *,
+    revenue_margin: float = 0.02,
+) -> Decision:
     """The experiment's decision rule: ship, do not ship, or inconclusive.
 
-    Ship when the primary metric's interval lies above zero, every guardrail passed and the
-    sample ratio is as designed. Do not ship when the sample ratio is off (stop and debug the
-    assignment), a guardrail failed, or the primary metric's interval lies below zero.
-    Otherwise the test is inconclusive.
+    With ``revenue`` (revenue per session, the decision metric that carries money), the rule is:
+
+    1. **do not ship** when the sample ratio is off (stop and debug the assignment);
+    2. **do not ship** when revenue per session is worse (its whole interval below zero), when a
+       guardrail failed, or when conversion is worse (its whole interval below zero);
+    3. **ship** only when conversion improves (its interval above zero) **and** revenue per
+       session is not worse beyond the margin (non-inferiority: the interval's lower end above
+       ``-revenue_margin`` times control's revenue per session, which includes a revenue gain)
+       **and** every guardrail passed;
+    4. otherwise **inconclusive**, naming what is not yet shown.
+
+    Without ``revenue`` the rule is the same with conversion alone (steps 1, 2 and 3 without the
+    revenue clauses).
 
     Parameters
     ----------
     primary : EffectResult
-        The primary metric (treatment minus control, higher is better): ``ci_low``, ``ci_high``.
+        The primary metric (treatment minus control, higher is better): ``estimate``, ``ci_low``, ``ci_high``.
     guardrails : DataFrame
         One row per guardrail with columns ``guardrail`` and ``verdict`` (one of :data:`VERDICTS`).
     srm : SRMResult
         The sample-ratio check (its ``mismatch`` flag).
+    revenue : EffectResult, optional
+        Revenue per session (treatment minus control, delta method), with ``control``,
+        ``treatment``, ``ci_low``, ``ci_high`` and ``confidence``.
+    revenue_margin : float, default 0.02
+        Largest tolerated drop of revenue per session, as a share of control's, in (0, 1).
 
     Returns
     -------
     Decision
+
+    References
+    ----------
+    Kohavi, Tang & Xu (2020), *Trustworthy Online Controlled Experiments*, ch. 7 (overall
+    evaluation criterion) and ch. 21 (guardrail metrics); Schuirmann (1987), *J. Pharmacokinet.
+    Biopharm.* 15, 657-680 (non-inferiority by interval inclusion).
 
     Examples
     --------
@@ -120,22 +188,53 @@ def experiment_decision(primary: Any, guardrails: pd.DataFrame, srm: Any) -> Dec
     'ship'
     >>> experiment_decision(NS(ci_low=0.01, ci_high=0.03), g, NS(mismatch=True)).reason
     'the sample ratio is off'
+    >>> rps = NS(estimate=-1.5, ci_low=-2.5, ci_high=-0.5, control=21.0, treatment=19.5, confidence=0.95)
+    >>> experiment_decision(NS(ci_low=0.01, ci_high=0.03), g, NS(mismatch=False), rps).decision
+    'do not ship'
     """
     if not {"guardrail", "verdict"} <= set(guardrails.columns):
         raise ValueError("guardrails must have columns 'guardrail' and 'verdict'")
     verdicts = set(guardrails["verdict"])
     if not verdicts <= set(VERDICTS):
         raise ValueError(f"guardrails.verdict must be one of {VERDICTS}, got {sorted(verdicts - set(VERDICTS))}")
-    ship = primary.ci_low > 0 and verdicts == {"passed"} and not srm.mismatch
-    no_ship = primary.ci_high < 0 or "failed" in verdicts or srm.mismatch
-    if ship:
-        return Decision("ship", "the primary metric's interval is above zero and every guardrail passed")
+    _check_alpha(revenue_margin, "revenue_margin")
     if srm.mismatch:
         return Decision("do not ship", "the sample ratio is off")
-    if no_ship:
+    unclear = ", ".join(guardrails["guardrail"][guardrails["verdict"] == "inconclusive"])
+    if revenue is None:
+        return _conversion_only_decision(primary, verdicts, unclear)
+    rev = _revenue_clause(revenue)
+    allowed = revenue_margin * abs(revenue.control)
+    if revenue.ci_high < 0:
+        return Decision("do not ship", f"revenue per session is worse: {rev}")
+    if "failed" in verdicts or primary.ci_high < 0:
+        return Decision("do not ship", "a guardrail shows harm or conversion is worse")
+    revenue_ok = revenue.ci_low > -allowed
+    if primary.ci_low > 0 and revenue_ok and verdicts == {"passed"}:
+        gain = "improves" if revenue.ci_low > 0 else f"is at most {money(allowed)} ({pct(revenue_margin, 0)}) worse"
+        return Decision("ship", f"conversion improves, revenue per session {gain} ({rev}), and every guardrail passed")
+    parts = [] if primary.ci_low > 0 else ["conversion's interval includes zero"]
+    if not revenue_ok:
+        parts.append(
+            f"revenue per session does not clearly move ({rev}), so a drop of more than {money(allowed)} "
+            f"({pct(revenue_margin, 0)} of control's) cannot be ruled out"
+        )
+    if unclear:
+        margins = "their margins" if "," in unclear else "its margin"
+        parts.append(f"{unclear} cannot yet be shown to stay within {margins}")
+    lead = f"conversion improves by {pp(primary.estimate)[1:]}, but " if primary.ci_low > 0 else ""
+    return Decision(
+        "inconclusive", lead + "; ".join(parts) + ": extend the test until this is resolved, or decide knowingly"
+    )
+
+
+def _conversion_only_decision(primary: Any, verdicts: set, unclear: str) -> Decision:
+    """The rule on conversion and guardrails alone (no revenue metric)."""
+    if primary.ci_low > 0 and verdicts == {"passed"}:
+        return Decision("ship", "the primary metric's interval is above zero and every guardrail passed")
+    if primary.ci_high < 0 or "failed" in verdicts:
         return Decision("do not ship", "a guardrail shows harm or the primary metric is worse")
     if primary.ci_low > 0:
-        unclear = ", ".join(guardrails["guardrail"][guardrails["verdict"] == "inconclusive"])
         return Decision(
             "inconclusive",
             f"the primary metric improves, but {unclear} cannot yet be shown to stay within its margin: "
@@ -366,6 +465,94 @@ def secondary_sentence(user_conversion: Any) -> str:
     )
 
 
+def _signed_money(v: float) -> str:
+    return money(v, signed=True)
+
+
+def revenue_sentence(
+    per_session: Any,
+    per_user: Any,
+    primary: Any,
+    *,
+    aov: tuple[float, float] | None = None,
+    true_absolute_lift: float | None = None,
+) -> str:
+    """Revenue per session (the decision metric) and per user, and what moves them.
+
+    Parameters
+    ----------
+    per_session, per_user : EffectResult
+        :func:`ecommerce_analytics.experiments.ratio_metric` of revenue over sessions and over users.
+    primary : EffectResult
+        Session conversion (its interval says whether conversion rose).
+    aov : tuple of float, optional
+        Average order value in control and treatment (explains a flat revenue with more orders).
+    true_absolute_lift : float, optional
+        The simulator's conversion lift; given, the sentence says what the truth does and does not state.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> r = NS(control=20.97, treatment=20.96, estimate=-0.01, ci_low=-2.3, ci_high=2.28,
+    ...        extra={"relative_lift": -0.0004})
+    >>> u = NS(control=50.0, treatment=52.0, estimate=2.0, ci_low=-3.0, ci_high=7.0, extra={"relative_lift": 0.04})
+    >>> print(revenue_sentence(r, u, NS(ci_low=0.01, estimate=0.02), aov=(98.88, 89.06)))  # doctest: +NORMALIZE_WHITESPACE
+    **Decision metric: revenue per session** 20.97 (control) vs 20.96 (treatment), **-0.01**
+    (95% CI -2.30 to +2.28), relative -0.0%; revenue per user 50.00 vs 52.00, +2.00 (95% CI -3.00 to +7.00).
+    Revenue per session is **not distinguishable from control's**: the treatment converts more sessions
+    (+2.0 pp) but its orders are smaller (average order value 98.88 vs 89.06), so the extra orders do not
+    add money per session.
+    """
+    r, u = per_session, per_user
+    text = (
+        f"**Decision metric: revenue per session** {money(r.control)} (control) vs {money(r.treatment)} (treatment), "
+        f"**{money(r.estimate, signed=True)}** ({ci(r.ci_low, r.ci_high, _signed_money)}), relative "
+        f"{pct(r.extra['relative_lift'])}; revenue per user {money(u.control)} vs {money(u.treatment)}, "
+        f"{money(u.estimate, signed=True)} ({ci(u.ci_low, u.ci_high, _signed_money)})."
+    )
+    if r.ci_low > 0:
+        text += " Revenue per session is **higher** in treatment."
+    elif r.ci_high < 0:
+        text += " Revenue per session is **lower** in treatment."
+    else:
+        text += " Revenue per session is **not distinguishable from control's**"
+        if primary.ci_low > 0 and aov is not None and aov[1] < aov[0]:
+            text += (
+                f": the treatment converts more sessions ({pp(primary.estimate)}) but its orders are smaller "
+                f"(average order value {money(aov[0])} vs {money(aov[1])}), so the extra orders do not add money "
+                "per session."
+            )
+        else:
+            text += "."
+    if true_absolute_lift is not None:
+        text += (
+            f" The simulator plants a conversion lift ({pp(true_absolute_lift)} on these sessions) and no revenue "
+            "effect of its own, so revenue per session has no stated truth to check against."
+        )
+    return text
+
+
+#: How each guardrail's numbers read: kind ("money" or "rate"), the unit of a money metric, and
+#: whether higher is better.
+GUARDRAIL_FORMATS = {
+    "average order value": ("money", "per order", True),
+    "cart abandonment": ("rate", "", False),
+}
+
+
+def _guardrail_fmt(name: str):
+    kind, unit, higher = GUARDRAIL_FORMATS.get(name, ("number", "", True))
+    if kind == "money":
+        return money, _signed_money, unit, higher
+    if kind == "rate":
+        return pct, pp, unit, higher
+    return (lambda v: f"{v:.4g}"), (lambda v: f"{v:+.4g}"), unit, higher
+
+
 @dataclass(frozen=True)
 class Guardrails:
     """Guardrail metrics with their non-inferiority verdicts.
@@ -383,20 +570,45 @@ class Guardrails:
     convention: str
 
     def sentence(self) -> str:
-        """Every guardrail's difference, worst plausible value, margin and verdict."""
-
-        def fmt(v: float) -> str:
-            return f"{v:+.4g}"
-
-        return (
-            f"**Guardrails** (non-inferiority: {self.convention}): "
-            + "; ".join(
-                f"{r.guardrail} {r.difference:+.4g} ({ci(r.ci_low, r.ci_high, fmt)}), worst plausible "
-                f"{r.worst_plausible:+.4g} against a margin of {r.margin:.4g}: **{r.verdict}**"
-                for r in self.table.itertuples()
+        """Every guardrail in human numbers: both arms, the difference, its interval, the margin, the verdict."""
+        parts = []
+        for r in self.table.itertuples():
+            level, diff, unit, higher = _guardrail_fmt(r.guardrail)
+            limit = diff(-r.margin if higher else r.margin)
+            parts.append(
+                f"{r.guardrail} {level(r.control)} (control) vs {level(r.treatment)} (treatment)"
+                + (f" {unit}" if unit else "")
+                + f", {diff(r.difference)} ({ci(r.ci_low, r.ci_high, diff)}); worst plausible "
+                f"{diff(r.worst_plausible)} against a margin of {limit}: **{r.verdict}**"
             )
-            + "."
-        )
+        return f"**Guardrails** (non-inferiority: {self.convention}): " + "; ".join(parts) + "."
+
+    def display(self) -> pd.DataFrame:
+        """The table with every number formatted for people (money with 2 decimals, rates in % and pp).
+
+        Examples
+        --------
+        >>> t = pd.DataFrame([{"guardrail": "cart abandonment", "control": 0.65, "treatment": 0.61,
+        ...     "difference": -0.04, "ci_low": -0.07, "ci_high": -0.01, "margin": 0.02, "worst_plausible": -0.01,
+        ...     "verdict": "passed"}])
+        >>> Guardrails(t, "c").display().iloc[0].tolist()
+        ['cart abandonment', '65.0%', '61.0%', '-4.0 pp', '-7.0 pp to -1.0 pp', '+2.0 pp', 'passed']
+        """
+        rows = []
+        for r in self.table.itertuples():
+            level, diff, unit, higher = _guardrail_fmt(r.guardrail)
+            rows.append(
+                {
+                    "guardrail": r.guardrail + (f" ({unit})" if unit else ""),
+                    "control": level(r.control),
+                    "treatment": level(r.treatment),
+                    "difference": diff(r.difference),
+                    "95% CI": f"{diff(r.ci_low)} to {diff(r.ci_high)}",
+                    "margin (worst allowed)": diff(-r.margin if higher else r.margin),
+                    "verdict": r.verdict,
+                }
+            )
+        return pd.DataFrame(rows)
 
 
 def _guardrail_row(name: str, result: Any, verdict: dict) -> dict:
@@ -678,6 +890,12 @@ class Readout:
     segments : DataFrame
     bayes : dict
     decision : Decision
+        :func:`experiment_decision` on conversion, revenue per session and the guardrails.
+    revenue_per_session, revenue_per_user : EffectResult
+        Revenue over sessions and over users (delta method, users as units): the decision metric
+        that carries money.
+    revenue_margin : float
+        Tolerated drop of revenue per session, as a share of control's.
     """
 
     units: pd.DataFrame
@@ -695,6 +913,9 @@ class Readout:
     segments: pd.DataFrame
     bayes: dict
     decision: Decision
+    revenue_per_session: Any = None
+    revenue_per_user: Any = None
+    revenue_margin: float = 0.02
 
     @property
     def covers_truth(self) -> bool:
@@ -712,6 +933,23 @@ class Readout:
     def secondary_sentence(self) -> str:
         """See :func:`secondary_sentence`."""
         return secondary_sentence(self.user_conversion)
+
+    def revenue_sentence(self) -> str:
+        """See :func:`revenue_sentence` (with the average order value of each arm and the simulator's lift)."""
+        aov = self.guardrails.table.set_index("guardrail")
+        arms = None
+        if "average order value" in aov.index:
+            arms = (
+                float(aov.loc["average order value", "control"]),
+                float(aov.loc["average order value", "treatment"]),
+            )
+        return revenue_sentence(
+            self.revenue_per_session,
+            self.revenue_per_user,
+            self.primary,
+            aov=arms,
+            true_absolute_lift=self.true_absolute_lift,
+        )
 
     def cuped_sentence(self) -> str:
         """See :func:`cuped_sentence`."""
@@ -744,6 +982,10 @@ class Readout:
             "segments": self.segments,
             "bayes": self.bayes,
             "decision": self.decision.decision,
+            "decision_reason": self.decision.reason,
+            "revenue_per_session": self.revenue_per_session.to_dict(),
+            "revenue_per_user": self.revenue_per_user.to_dict(),
+            "revenue_margin": self.revenue_margin,
         }
 
 
@@ -754,6 +996,7 @@ def read_out(
     alpha: float = 0.05,
     aov_margin: float = 0.05,
     abandonment_margin: float = 0.02,
+    revenue_margin: float = 0.02,
     power: float = 0.8,
 ) -> Readout | None:
     """Read out the simulator's randomized checkout experiment, or None when there is none.
@@ -769,6 +1012,8 @@ def read_out(
         Level of the plan and of the sequential tests.
     aov_margin, abandonment_margin : float
         Guardrail margins (see :func:`guardrails`).
+    revenue_margin : float, default 0.02
+        Tolerated drop of revenue per session, as a share of control's (see :func:`experiment_decision`).
     power : float, default 0.8
         Target power of the plan.
 
@@ -777,6 +1022,7 @@ def read_out(
     Readout or None
     """
     _check_alpha(alpha)
+    _check_alpha(revenue_margin, "revenue_margin")
     if simulation is None or len(simulation.assignments) == 0:
         return None
     truth = simulation.truth.experiment
@@ -788,6 +1034,8 @@ def read_out(
     primary = ex.ratio_metric(c["purchases"], c["sessions"], t["purchases"], t["sessions"])
     counts = (int(c["converted"].sum()), len(c), int(t["converted"].sum()), len(t))
     guards = guardrails(c, t, aov_margin=aov_margin, abandonment_margin=abandonment_margin)
+    per_session = ex.ratio_metric(c["revenue"], c["sessions"], t["revenue"], t["sessions"])
+    per_user = ex.ratio_metric(c["revenue"], c["one"], t["revenue"], t["one"])
     return Readout(
         units=units,
         plan=plan,
@@ -803,7 +1051,10 @@ def read_out(
         monitoring=monitor(looks, plan, alpha=alpha),
         segments=segment_table(units),
         bayes=ex.bayesian_proportions(*counts),
-        decision=experiment_decision(primary, guards.table, srm),
+        decision=experiment_decision(primary, guards.table, srm, per_session, revenue_margin=revenue_margin),
+        revenue_per_session=per_session,
+        revenue_per_user=per_user,
+        revenue_margin=revenue_margin,
     )
 
 
@@ -929,8 +1180,14 @@ def calibration_report(
     n_sims: int = 10_000,
     bootstrap_sims: int = 2_000,
     seeds: tuple[int, int, int] = (11, 12, 13),
+    cache_dir: str | Path | None = None,
 ) -> CalibrationReport:
     """Run the calibration study: A/A and A/B studies and every further check, in one table.
+
+    The study does not depend on the data, so a run may keep it in ``cache_dir`` (a run's
+    ``Run.cache_dir``): the file is keyed by the parameters, the library versions and the source
+    of every module the study runs, so changed code or settings always recompute it, and a
+    reused study is the one this code computes, to the bit (JSON keeps every float exactly).
 
     Parameters
     ----------
@@ -944,6 +1201,8 @@ def calibration_report(
         Simulations of the (slow) bootstrap check; 0 skips it.
     seeds : tuple of three int
         Seeds of the A/A study, the A/B study and the further checks.
+    cache_dir : path, optional
+        Folder of computed studies to reuse (``None``: always compute).
 
     Returns
     -------
@@ -956,10 +1215,53 @@ def calibration_report(
         raise ValueError(f"bootstrap_sims must be 0 or more, got {bootstrap_sims!r}")
     if len(seeds) != 3:
         raise ValueError(f"seeds must be three integers, got {seeds!r}")
-    aa = ex.calibration_study(n_sims=n_sims, lift=0.0, alpha=alpha, seed=seeds[0])
-    ab = ex.calibration_study(n_sims=n_sims, lift=lift, alpha=alpha, seed=seeds[1])
-    checks = calibration.calibration_checks(n_sims, seed=seeds[2], alpha=alpha, bootstrap_sims=bootstrap_sims)
+    params = {"alpha": alpha, "lift": lift, "n_sims": n_sims, "bootstrap_sims": bootstrap_sims, "seeds": list(seeds)}
+    path = Path(cache_dir) / f"calibration-{_study_key(params)}.json" if cache_dir is not None else None
+    if path is not None and path.is_file():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        aa, ab, checks = stored["aa"], stored["ab"], pd.DataFrame(stored["checks"])
+    else:
+        aa = ex.calibration_study(n_sims=n_sims, lift=0.0, alpha=alpha, seed=seeds[0])
+        ab = ex.calibration_study(n_sims=n_sims, lift=lift, alpha=alpha, seed=seeds[1])
+        checks = calibration.calibration_checks(n_sims, seed=seeds[2], alpha=alpha, bootstrap_sims=bootstrap_sims)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = json.dumps({"aa": aa, "ab": ab, "checks": checks.to_dict("records")}, default=_json_scalar)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            # Read back what was written, so a computed and a reused study are the same objects.
+            stored = json.loads(text)
+            aa, ab, checks = stored["aa"], stored["ab"], pd.DataFrame(stored["checks"])
     return CalibrationReport(aa, ab, checks, calibration_table(aa, ab, checks, alpha=alpha))
+
+
+#: Modules whose source decides the calibration study's numbers (see :func:`calibration_report`).
+_STUDY_SOURCES = ("readout.py", "calibration.py", "calibration_causal.py", "sequential.py", "experiments", "stats")
+
+
+def _study_key(params: dict) -> str:
+    """sha256 of the study's parameters, the numerical libraries' versions and its modules' source."""
+    import scipy
+    import statsmodels
+
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    digest.update(f"numpy {np.__version__} scipy {scipy.__version__} statsmodels {statsmodels.__version__}".encode())
+    here = Path(__file__).parent
+    for name in _STUDY_SOURCES:
+        target = here / name
+        for file in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+            digest.update(file.relative_to(here).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def _json_scalar(value: Any) -> Any:
+    """Plain JSON values of numpy scalars and arrays."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in the calibration cache")
 
 
 # ----------------------------------------------------------------------------------- results
@@ -971,7 +1273,9 @@ class TestingResults(NotebookResults):
     ----------
     experiment : Readout, dict or None
         The readout, written as :meth:`Readout.to_dict` (None when the source has no experiment: the
-        key is then left out of the results file).
+        key is then left out of the results file). Version 2 added ``revenue_per_session``,
+        ``revenue_per_user`` (each an ``EffectResult.to_dict()``), ``revenue_margin`` and
+        ``decision_reason``.
     observational : dict
         :func:`ecommerce_analytics.observational.observational_results`.
     calibration : CalibrationReport or dict
@@ -983,7 +1287,7 @@ class TestingResults(NotebookResults):
     __test__: ClassVar[bool] = False  # not a pytest test class despite its name
 
     NOTEBOOK: ClassVar[str] = "04_ab_testing_causal_inference"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     experiment: Readout | dict | None
     observational: dict

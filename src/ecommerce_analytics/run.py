@@ -163,6 +163,11 @@ class Run:
         return paths.run_data_dir(self.name)
 
     @property
+    def cache_dir(self) -> Path:
+        """Results that do not depend on the data (the calibration study), kept across runs."""
+        return paths.PROCESSED_DIR / "cache"
+
+    @property
     def report_dir(self) -> Path:
         """The run's reports: ``<reports_root>/<name>/`` (HTML, results, non-default notebooks)."""
         return Path(self.reports_root) / self.name

@@ -309,6 +309,16 @@ class SimulationTruth:
         Percent change of the mean purchase probability for a 1 % higher price, all else equal.
     params : dict
         Every parameter of the process, for the record.
+    policy : dict
+        What each business policy truly changes, averaged over sessions (money in the data's
+        currency; prices at list, before any discount). ``discount``, per session of the data:
+        ``offered_share``, ``incremental_orders`` (mean of ``offered * (p_purchase -
+        p_if_not_offered)``, each offered session at its own drawn depth),
+        ``incremental_list_revenue`` (the same, times the list price) and ``discount_given`` (mean
+        of ``offered * price * depth * p_purchase``: the discount paid on every discounted order,
+        those that would have happened anyway and the extra ones). ``experiment``, per session
+        of the experiment: true revenue per session (``price * (1 - depth)`` times the purchase
+        probability) and average order value under each arm, and ``revenue_lift_per_session``.
     """
 
     seed: int
@@ -322,6 +332,7 @@ class SimulationTruth:
     experiment: dict[str, float]
     price_elasticity: float
     params: dict = field(repr=False)
+    policy: dict = field(default_factory=dict)
 
     def summary(self) -> dict[str, float]:
         """Headline facts of the truth, for notebooks and results files."""
@@ -808,6 +819,7 @@ def _truth(
         for j, name in enumerate(names)
     }
     experiment = _experiment_truth(cov, persona, in_exp, probs)
+    policy = _policy_truth(cov, persona, in_exp, offered, probs, p_none)
     bumped = sessions.assign(price=sessions["price"] * 1.01)
     p_up = purchase_probabilities(bumped, persona, treated)["p_purchase"].to_numpy()
     elasticity = float((p_up.mean() / probs["p_purchase"].to_numpy().mean() - 1.0) / 0.01)
@@ -844,6 +856,7 @@ def _truth(
         experiment=experiment,
         price_elasticity=elasticity,
         params=_parameters(),
+        policy=policy,
     )
 
 
@@ -899,6 +912,37 @@ def _experiment_truth(cov: _Covariates, persona: np.ndarray, in_exp: np.ndarray,
         "absolute_lift": float(trt.mean() - ctrl.mean()),
         "relative_lift": float(trt.mean() / ctrl.mean() - 1.0),
     }
+
+
+def _policy_truth(
+    cov: _Covariates,
+    persona: np.ndarray,
+    in_exp: np.ndarray,
+    offered: np.ndarray,
+    probs: pd.DataFrame,
+    p_none: np.ndarray,
+) -> dict:
+    """What the discount offers and the new checkout truly change, per session (see ``SimulationTruth.policy``)."""
+    p, price, depth = probs["p_purchase"].to_numpy(), cov.price, cov.discount / 100.0
+    extra = np.where(offered, p - p_none, 0.0)
+    discount = {
+        "offered_share": float(offered.mean()),
+        "incremental_orders": float(extra.mean()),
+        "incremental_list_revenue": float((extra * price).mean()),
+        "discount_given": float(np.where(offered, price * depth * p, 0.0).mean()),
+    }
+    keys = ("revenue_per_session_control", "revenue_per_session_treatment", "revenue_lift_per_session")
+    keys += ("aov_control", "aov_treatment")
+    if not in_exp.any():
+        return {"discount": discount, "experiment": dict.fromkeys(keys, float("nan"))}
+    pc, net = probs["p_cart"].to_numpy()[in_exp], (price * (1.0 - depth))[in_exp]
+    ctrl = pc * _sigmoid(_eta_buy(cov, persona, 0.0))[in_exp]
+    trt = pc * _sigmoid(_eta_buy(cov, persona, 1.0))[in_exp]
+    rps_c, rps_t = float((ctrl * net).mean()), float((trt * net).mean())
+    experiment = dict(
+        zip(keys, (rps_c, rps_t, rps_t - rps_c, rps_c / float(ctrl.mean()), rps_t / float(trt.mean())), strict=True)
+    )
+    return {"discount": discount, "experiment": experiment}
 
 
 def _parameters() -> dict:

@@ -26,11 +26,18 @@ class Contrast:
         How the contrast reads in a sentence, e.g. ``"any discount vs none"``.
     threshold : float
         Sessions with a value strictly above it are treated.
+    assignable : bool, default True
+        Whether the business can set the treatment itself (a discount, a price) and so randomize
+        it; False for an outcome of the session such as engagement.
+    lever : str, default ""
+        For a treatment that cannot be assigned: what could be randomized instead to move it.
     """
 
     treated: pd.Series
     label: str
     threshold: float
+    assignable: bool = True
+    lever: str = ""
 
     @property
     def treated_share(self) -> float:

@@ -18,7 +18,8 @@ Modules, by concern: :mod:`.features` (stages and derived features), :mod:`.leak
 :mod:`.models` (candidate pipelines), :mod:`.validation` (cross-validation and held-out
 metrics), :mod:`.roc` (DeLong and permutation tests), :mod:`.reliability` (calibration and
 errors), :mod:`.importance`, :mod:`.stages` (a stage end to end), :mod:`.value` (business value),
-:mod:`.persistence` (model files and scoring) and :mod:`.results` (the notebook's results).
+:mod:`.persistence` (model files and scoring), :mod:`.summary` (the notebook's opening summary)
+and :mod:`.results` (the notebook's results).
 Every public name is importable from this package.
 """
 
@@ -58,6 +59,7 @@ from .results import PredictionResults
 from .roc import _PERMUTATION_BATCH_CELLS as _PERMUTATION_BATCH_CELLS  # read here by auc_permutation_test
 from .roc import auc_ci, auc_permutation_test, delong_test
 from .stages import CEILING_TARGET, ShortcutReadout, StageReport, evaluate_stage, shortcut_analysis, stage_ceilings
+from .summary import prediction_banner, prediction_summary
 from .validation import (
     CVResult,
     HoldoutResult,
@@ -68,13 +70,19 @@ from .validation import (
     fit_and_validate,
 )
 from .value import (
+    SELECTION_METHOD,
+    WIN_BACKS,
     GainReadout,
     InterventionValue,
     abandonment_gains,
+    break_even_win_back,
+    choose_threshold,
     gain_curve,
+    holdout_test_plan,
     intervention_value,
     order_values,
     value_curve,
+    win_back_sensitivity,
 )
 
 __all__ = [
@@ -127,6 +135,12 @@ __all__ = [
     "value_curve",
     "gain_curve",
     "order_values",
+    "WIN_BACKS",
+    "SELECTION_METHOD",
+    "choose_threshold",
+    "break_even_win_back",
+    "holdout_test_plan",
+    "win_back_sensitivity",
     "InterventionValue",
     "intervention_value",
     "GainReadout",
@@ -147,6 +161,9 @@ __all__ = [
     "display_path",
     "save_stage_models",
     "saved_sentence",
+    # summary
+    "prediction_summary",
+    "prediction_banner",
     # results
     "PredictionResults",
 ]

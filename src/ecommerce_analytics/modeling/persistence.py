@@ -513,7 +513,7 @@ def save_stage_models(
 
 
 def saved_sentence(saved: dict[str, dict[str, str]]) -> str:
-    """Which model each stage saved, and where.
+    """Which model each stage saved for scoring new sessions (no file paths: they are in the results).
 
     Parameters
     ----------
@@ -527,7 +527,8 @@ def saved_sentence(saved: dict[str, dict[str, str]]) -> str:
 
     Examples
     --------
-    >>> saved_sentence({"cart": {"model": "xgboost", "path": "models/cart_stage.joblib"}})
-    'Saved: cart stage: xgboost (`models/cart_stage.joblib`).'
+    >>> print(saved_sentence({"cart": {"model": "xgboost", "path": "models/cart_stage.joblib"}}))
+    Saved with a model card for scoring new sessions: the cart stage's **xgboost**.
     """
-    return "Saved: " + "; ".join(f"{k} stage: {v['model']} (`{v['path']}`)" for k, v in saved.items()) + "."
+    models = "; ".join(f"the {k} stage's **{v['model']}**" for k, v in saved.items())
+    return f"Saved with a model card for scoring new sessions: {models}."

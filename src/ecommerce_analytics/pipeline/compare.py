@@ -31,7 +31,7 @@ def _output_payloads(output: dict) -> dict:
     return {k: v for k, v in output.items() if k in ("name", "text", "ename", "evalue", "output_type")}
 
 
-def notebook_differences(produced: Path, committed: Path, digits: int = SIGNIFICANT_DIGITS) -> list[str]:
+def notebook_differences(produced: str | Path, committed: str | Path, digits: int = SIGNIFICANT_DIGITS) -> list[str]:
     """How an executed notebook differs from the committed one, cell by cell.
 
     Sources and text outputs must match exactly; numbers in figure JSON must agree to
@@ -40,6 +40,7 @@ def notebook_differences(produced: Path, committed: Path, digits: int = SIGNIFIC
     that differs, e.g. ``code cell 7 (if has_experiment:), output 2, application/vnd.plotly.v1+json:
     data[0].y[3]: 0.12 != 0.13``. An empty list means the committed notebook is current.
     """
+    produced, committed = Path(produced), Path(committed)
     a, b = nbformat.read(produced, as_version=4), nbformat.read(committed, as_version=4)
     if len(a.cells) != len(b.cells):
         return [f"{committed.name}: {len(a.cells)} cells were produced, {len(b.cells)} are committed"]

@@ -17,6 +17,7 @@ Modules, by concern:
 - :mod:`.demographics`  age bands and the demographic screen
 - :mod:`.cohorts`       RFM groups and cohort readouts (on :mod:`ecommerce_analytics.transactions`)
 - :mod:`.results`       :class:`SegmentationResults`, the typed results of notebook 02
+- :mod:`.study`         :func:`study`: every readout of notebook 02 at once, and its summary
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from .profiles import (
     strategic_notes,
 )
 from .results import SegmentationResults
+from .study import SegmentationStudy, study
 
 __all__ = [
     "FEATURE_LABELS",
@@ -106,4 +108,6 @@ __all__ = [
     "WeeklyReadout",
     "cohort_readout",
     "SegmentationResults",
+    "SegmentationStudy",
+    "study",
 ]

@@ -41,7 +41,7 @@ REPEAT_HORIZONS = (7, 30)
 
 # ------------------------------------------------------------------------------------ RFM
 def rfm_groups(rfm: pd.DataFrame) -> pd.DataFrame:
-    """Size, share, mean recency, sessions and revenue of each RFM group, largest first.
+    """Size, share, mean recency, sessions and revenue, and share of buyers of each RFM group, largest first.
 
     Parameters
     ----------
@@ -52,26 +52,32 @@ def rfm_groups(rfm: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Indexed by ``rfm_segment``: ``customers``, ``avg_recency_days``, ``avg_sessions``,
-        ``avg_revenue``, ``share``.
+        ``avg_revenue``, ``buyers`` (share of the group's customers with revenue above 0),
+        ``share``.
 
     Examples
     --------
     >>> rfm = pd.DataFrame({"rfm_segment": ["Loyal", "Promising", "Promising"], "R": [3, 2, 1],
     ...                     "recency_days": [1.0, 5.0, 7.0], "frequency": [4, 1, 1], "monetary": [30.0, 0.0, 10.0]})
-    >>> rfm_groups(rfm)  # doctest: +NORMALIZE_WHITESPACE
-                 customers  avg_recency_days  avg_sessions  avg_revenue     share
+    >>> rfm_groups(rfm)[["customers", "avg_recency_days", "avg_revenue", "buyers"]]  # doctest: +NORMALIZE_WHITESPACE
+                 customers  avg_recency_days  avg_revenue  buyers
     rfm_segment
-    Promising            2               6.0           1.0          5.0  0.666667
-    Loyal                1               1.0           4.0         30.0  0.333333
+    Promising            2               6.0          5.0     0.5
+    Loyal                1               1.0         30.0     1.0
     """
     missing = [c for c in ("rfm_segment", "R", "recency_days", "frequency", "monetary") if c not in rfm.columns]
     if missing:
         raise ValueError(f"rfm_groups: rfm lacks column(s) {', '.join(map(repr, missing))} (pass rfm_scores output)")
-    groups = rfm.groupby("rfm_segment").agg(
-        customers=("R", "size"),
-        avg_recency_days=("recency_days", "mean"),
-        avg_sessions=("frequency", "mean"),
-        avg_revenue=("monetary", "mean"),
+    groups = (
+        rfm.assign(bought=(rfm.monetary > 0).astype(float))
+        .groupby("rfm_segment")
+        .agg(
+            customers=("R", "size"),
+            avg_recency_days=("recency_days", "mean"),
+            avg_sessions=("frequency", "mean"),
+            avg_revenue=("monetary", "mean"),
+            buyers=("bought", "mean"),
+        )
     )
     groups["share"] = groups.customers / groups.customers.sum()
     return groups.sort_values("customers", ascending=False)
@@ -106,7 +112,7 @@ class RfmReadout:
         if rfm.frequency.nunique() == 1:
             return (
                 "Every customer has exactly one session here, so frequency carries no information (it scores 3 for "
-                "everyone) and RFM reduces to recency and money."
+                "everyone) and RFM reduces to recency and money." + self.no_buyer_sentence()
             )
         top = groups.iloc[0]
         champions = (
@@ -117,11 +123,60 @@ class RfmReadout:
         )
         f_of = rfm.groupby("frequency").F.first()
         return (
-            f"The largest RFM group is **{groups.index[0]}** ({pct(top.share)} of customers).{champions} "
-            "Frequency scores by number of sessions: "
+            f"The largest RFM group is **{groups.index[0]}** ({pct(top.share)} of customers).{champions}"
+            f"{self.no_buyer_sentence()} Frequency scores by number of sessions: "
             + ", ".join(f"{int(n)} → F = {int(f)}" for n, f in f_of.head(4).items())
             + (f", {int(f_of.index[4])} or more → F = {int(f_of.iloc[4:].min())}" if len(f_of) > 4 else "")
             + "."
+        )
+
+    def no_buyer_sentence(self) -> str:
+        """Why some groups have no revenue: which groups hold no buyer, and why the rules put none there.
+
+        Examples
+        --------
+        >>> rfm = pd.DataFrame({"rfm_segment": ["Promising", "Promising", "Big spenders"], "R": [3, 3, 3],
+        ...                     "M": [1, 1, 4], "recency_days": [1.0, 2.0, 1.0], "frequency": [1, 1, 1],
+        ...                     "monetary": [0.0, 0.0, 9.0]})
+        >>> print(RfmReadout(rfm, rfm_groups(rfm)).no_buyer_sentence())  # doctest: +NORMALIZE_WHITESPACE
+         Promising holds no buyer (revenue 0): 66.7% of customers have not bought, so one purchase already scores
+         M = 4 or more and the rules place every buyer in Champions, Loyal or Big spenders first. These customers
+         visit but have not bought yet: their lever is a first purchase, not retention.
+        """
+        rfm, groups = self.rfm, self.groups
+        empty = [str(g) for g in groups.index[groups.buyers == 0]]
+        buyers = rfm[rfm.monetary > 0]
+        if not empty or buyers.empty or "M" not in rfm.columns:
+            return ""
+        names = empty[0] if len(empty) == 1 else ", ".join(empty[:-1]) + " and " + empty[-1]
+        return (
+            f" {names} {'holds' if len(empty) == 1 else 'hold'} no buyer (revenue 0): "
+            f"{pct((rfm.monetary <= 0).mean())} of customers have not bought, so one purchase already scores "
+            f"M = {int(buyers.M.min())} or more and the rules place every buyer in Champions, Loyal or Big spenders "
+            "first. These customers visit but have not bought yet: their lever is a first purchase, not retention."
+        )
+
+    def formatted(self) -> pd.DataFrame:
+        """The groups for people: counts with separators, days, revenue with two decimals, shares in %.
+
+        Examples
+        --------
+        >>> rfm = pd.DataFrame({"rfm_segment": ["Loyal"], "R": [3], "recency_days": [1.5], "frequency": [4],
+        ...                     "monetary": [1234.5]})
+        >>> RfmReadout(rfm, rfm_groups(rfm)).formatted().iloc[0].tolist()
+        ['Loyal', '1', '1.5 days', '4.00', '1,234.50', '100.0%', '100.0%']
+        """
+        g = self.groups
+        return pd.DataFrame(
+            {
+                "RFM group": g.index,
+                "customers": [num(int(n)) for n in g.customers],
+                "average recency": [f"{d:.1f} days" for d in g.avg_recency_days],
+                "average sessions": [f"{x:.2f}" for x in g.avg_sessions],
+                "average revenue": [f"{x:,.2f}" for x in g.avg_revenue],
+                "customers who bought": [pct(x) for x in g.buyers],
+                "share of customers": [pct(x) for x in g.share],
+            }
         )
 
 

@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..metrics import proportion
-from ..reporting import ci, pct
+from ..reporting import ci, pct, pp
 from .features import _PROFILE_COLUMNS, FEATURE_LABELS, _feature_list
 
 if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
@@ -146,23 +147,70 @@ def segment_profiles(data: pd.DataFrame, seg: Segmentation, *, features: Sequenc
     return prof.reset_index()
 
 
+#: Profile columns a strategic note can single out: (how its value reads, action when high, when low).
+_LEVERS: dict[str, tuple[str, str, str]] = {
+    "pages_per_session": (
+        "{:.1f} pages a session",
+        "they browse deeply: keep comparison and saved lists one click away, and follow up on what they viewed",
+        "they decide within a few pages: keep the path to checkout short (saved payment, fewer steps)",
+    ),
+    "seconds_per_page": (
+        "{:.0f} s a page",
+        "they read closely: put reviews, specifications and delivery terms on the product page",
+        "they skim: lead with price, rating and delivery date",
+    ),
+    "typical_price": (
+        "a typical price of {:,.2f}",
+        "high-ticket items: financing, warranties and reviews matter",
+        "low-ticket baskets: bundles and free-shipping thresholds raise the order value",
+    ),
+    "age": (
+        "an average age of {:.0f}",
+        "older customers: make delivery, returns and support easy to find",
+        "younger customers: mobile-first pages and social proof",
+    ),
+}
+
+
+def _lever(row: pd.Series, medians: pd.Series) -> str | None:
+    """The action for the profile column farthest (in log ratio) from the median segment's."""
+    ratios = {
+        c: float(np.log(row[c] / medians[c]))
+        for c in medians.index
+        if pd.notna(row[c]) and row[c] > 0 and medians[c] > 0
+    }
+    if not ratios:
+        return None
+    column = max(ratios, key=lambda c: abs(ratios[c]))
+    if ratios[column] == 0:
+        return None
+    reads, high, low = _LEVERS[column]
+    number = reads[reads.index("{") : reads.index("}") + 1]
+    compared = f"{reads.format(row[column])} (median segment: {number.format(medians[column])})"
+    return f"{compared}; {high if ratios[column] > 0 else low}"
+
+
 def strategic_notes(
     profiles: pd.DataFrame, overall_conversion: float, sensitivity: pd.DataFrame | None = None
 ) -> list[str]:
-    """One plain-language note per segment, generated from its profile by fixed rules.
+    """One plain-language note per segment, generated from its profile numbers by fixed rules.
 
-    A segment whose interval lies above (below) ``overall_conversion`` is told to protect its
-    margin (to be nurtured), one whose interval holds it to test nudges; a typical price above
-    1.5 times the median segment's adds a high-ticket note, and a discount difference whose
-    interval lies above 0 adds a coupon-test note.
+    The stance follows conversion: a segment whose interval lies above ``overall_conversion``
+    is told to protect its margin, one below it to win the first purchase, one whose interval
+    holds it to test nudges. The lever follows the segment's most distinctive profile number:
+    of ``pages_per_session``, ``seconds_per_page``, ``typical_price`` and ``age`` (those the
+    profile has), the one farthest from the median segment's in log ratio, with its value, the
+    median's and an action for a high or a low value. A discount difference whose interval lies
+    above 0 adds a coupon-test note, one below 0 a no-blanket-coupons note (with the true
+    effect of an offer when the table has ``true_offer_effect``).
 
     Parameters
     ----------
     profiles : DataFrame
         Segment profiles with ``segment``, ``name``, ``share``, ``conversion``, ``ci_low`` and
-        ``ci_high`` (the high-ticket rule uses ``typical_price`` when the profile has it).
+        ``ci_high`` (and, for the lever, some of the profile columns above).
     overall_conversion : float
-        Conversion over all sessions.
+        Conversion over all sessions, in [0, 1].
     sensitivity : DataFrame, optional
         :func:`discount_sensitivity` with ``group`` as the segment number
         (``DiscountReadout.by_segment_index()``).
@@ -174,32 +222,57 @@ def strategic_notes(
 
     Examples
     --------
-    >>> profiles = pd.DataFrame({"segment": [0], "name": ["Keen"], "share": [0.5], "conversion": [0.4],
-    ...                          "ci_low": [0.35], "ci_high": [0.45]})
-    >>> strategic_notes(profiles, 0.2)
-    ['**Keen** (50% of customers, conversion 40.0%): converts above average: protect the experience and margin; avoid blanket discounts.']
+    >>> profiles = pd.DataFrame({"segment": [0, 1], "name": ["Keen", "Cold"], "share": [0.5, 0.5],
+    ...                          "conversion": [0.4, 0.1], "ci_low": [0.35, 0.08], "ci_high": [0.45, 0.12],
+    ...                          "typical_price": [200.0, 50.0]})
+    >>> for note in strategic_notes(profiles, 0.2):
+    ...     print(note)
+    **Keen** (50% of customers; converts 40.0% vs 20.0% overall): above average, so protect the experience and the margin (no blanket discounts). A typical price of 200.00 (median segment: 125.00); high-ticket items: financing, warranties and reviews matter.
+    **Cold** (50% of customers; converts 10.0% vs 20.0% overall): below average, so the first purchase is the opportunity. A typical price of 50.00 (median segment: 125.00); low-ticket baskets: bundles and free-shipping thresholds raise the order value.
     """
+    needed = ("segment", "name", "share", "conversion", "ci_low", "ci_high")
+    missing = [c for c in needed if c not in profiles.columns]
+    if missing:
+        raise ValueError(f"strategic_notes: profiles lacks column(s) {', '.join(map(repr, missing))}")
+    if not 0 <= overall_conversion <= 1:
+        raise ValueError(f"strategic_notes: overall_conversion must be a rate in [0, 1], got {overall_conversion!r}")
+    sens = sensitivity.set_index("group") if sensitivity is not None and len(sensitivity) else None
+    levers = [c for c in _LEVERS if c in profiles.columns]
+    medians = profiles[levers].median() if len(profiles) > 1 else pd.Series(dtype=float)
     notes = []
-    sens = sensitivity.set_index("group") if sensitivity is not None else None
-    median_price = profiles.typical_price.median() if "typical_price" in profiles.columns else None
     for _, row in profiles.iterrows():
-        above = row.ci_low > overall_conversion
-        below = row.ci_high < overall_conversion
-        if above:
-            stance = "converts above average: protect the experience and margin; avoid blanket discounts"
-        elif below:
-            stance = "converts below average: nurture with reminders, recommendations and social proof"
+        if row.ci_low > overall_conversion:
+            stance = "above average, so protect the experience and the margin (no blanket discounts)"
+        elif row.ci_high < overall_conversion:
+            stance = "below average, so the first purchase is the opportunity"
         else:
-            stance = "converts about average: test targeted nudges before scaling them"
-        extra = []
-        if median_price is not None and row.typical_price > 1.5 * median_price:
-            extra.append("high-ticket items: financing, warranties and reviews matter")
+            stance = "about average, so test targeted nudges before scaling them"
+        text = (
+            f"**{row['name']}** ({row.share:.0%} of customers; converts {pct(row.conversion)} vs "
+            f"{pct(overall_conversion)} overall): {stance}."
+        )
+        lever = _lever(row, medians) if len(medians) else None
+        if lever:
+            text += f" {lever[0].upper()}{lever[1:]}."
         if sens is not None and row.segment in sens.index:
             s = sens.loc[row.segment]
+            truth = (
+                f"; the true effect of an offer here is {pp(s.true_offer_effect)}"
+                if "true_offer_effect" in s.index and pd.notna(s.true_offer_effect)
+                else ""
+            )
             if pd.notna(s.ci_low) and s.ci_low > 0:
-                extra.append("discounted sessions convert better here (observational): a candidate for a coupon test")
-        text = f"**{row['name']}** ({row.share:.0%} of customers, conversion {row.conversion:.1%}): {stance}"
-        notes.append(text + ("; " + "; ".join(extra) if extra else "") + ".")
+                text += (
+                    f" Discounted sessions convert {pp(s.difference)} here ({ci(s.ci_low, s.ci_high, pp)}, "
+                    f"observational): a candidate for a coupon test{truth}."
+                )
+            elif pd.notna(s.ci_high) and s.ci_high < 0:
+                text += (
+                    f" Discounted sessions convert {pp(s.difference)} here ({ci(s.ci_low, s.ci_high, pp)}); this is "
+                    "observational and confounded by who gets offers, so it does not measure what an offer does"
+                    f"{truth}."
+                )
+        notes.append(text)
     return notes
 
 

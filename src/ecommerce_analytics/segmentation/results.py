@@ -49,7 +49,7 @@ class SegmentationResults(NotebookResults):
     """
 
     NOTEBOOK = "02_customer_segmentation"
-    VERSION = 1
+    VERSION = 2  # 2: rfm_groups gained ``buyers`` (share of each group's customers who bought)
 
     customers: int
     sessions_per_customer: float

@@ -10,70 +10,91 @@ from collections.abc import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from . import PALETTE
 
 __all__ = ["IMPACT_LABELS", "impact_figure", "auc_figure"]
 
-#: Panel titles of :func:`impact_figure`, by key of :func:`ecommerce_analytics.business.impact_ranges`.
+#: Row labels of :func:`impact_figure`, by key of :func:`ecommerce_analytics.business.impact_ranges`.
 IMPACT_LABELS = {
-    "cart_recovery": "cart recovery (value / month)",
-    "discount_orders": "discounts (extra orders / month)",
-    "experiment_margin": "new checkout (margin / month)",
+    "cart_recovery": "cart-recovery nudge",
+    "discounts": "stop today's discount offers",
+    "experiment": "ship the new checkout",
 }
 
 
 def impact_figure(
     impacts: Mapping[str, Mapping[str, float]],
+    truth: Mapping[str, float] | None = None,
     *,
     labels: Mapping[str, str] = IMPACT_LABELS,
-    title: str = "Figure 1 · Impact of each recommendation: median and 90% range (simulated from the upstream CIs)",
+    title: str = "Figure 1 · Net money per month of each recommendation: expected value, 90% interval and truth",
 ) -> go.Figure:
-    """One panel per impact: its median as a marker and its 90% range as an error bar.
+    """One row per recommendation: its expected net money per month with its 90% interval, and the truth.
 
     Parameters
     ----------
     impacts : mapping
-        ``{key: {"p5": ..., "median": ..., "p95": ...}}`` (:func:`ecommerce_analytics.business.impact_ranges`),
-        at least one.
+        ``{key: {"p5", "mean", "p95"}}`` (:func:`ecommerce_analytics.business.impact_ranges`), at least one.
+    truth : mapping, optional
+        ``{key: value}``, the simulator's true value of each impact (drawn as a second trace).
     labels : mapping
-        Panel title of each key.
+        Row label of each key.
     title : str
         Figure title.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        One scatter trace per impact, in its own panel.
+        A scatter trace of the estimates with horizontal error bars, then one of the truth if given.
 
     Examples
     --------
-    >>> fig = impact_figure({"cart_recovery": {"p5": 1.0, "median": 2.0, "p95": 4.0}})
-    >>> fig.data[0].x, fig.data[0].error_x.array, fig.data[0].error_x.arrayminus
-    ((2.0,), (2.0,), (1.0,))
+    >>> fig = impact_figure({"cart_recovery": {"p5": 1.0, "mean": 2.0, "p95": 4.0}}, {"cart_recovery": 3.0})
+    >>> fig.data[0].x, fig.data[0].error_x.array, fig.data[0].error_x.arrayminus, fig.data[1].x
+    ((2.0,), (2.0,), (1.0,), (3.0,))
     """
     if not impacts:
         raise ValueError("impacts must hold at least one impact range")
     missing = sorted(set(impacts) - set(labels))
     if missing:
         raise ValueError(f"labels must name every impact; missing {missing}")
-    fig = make_subplots(rows=1, cols=len(impacts), subplot_titles=[labels[k] for k in impacts])
-    for col, r in enumerate(impacts.values(), start=1):
+    keys = list(impacts)
+    rows = [labels[k] for k in keys]
+    fig = go.Figure(
+        go.Scatter(
+            x=[impacts[k]["mean"] for k in keys],
+            y=rows,
+            mode="markers",
+            name="estimate (90% interval)",
+            marker=dict(size=12, color=PALETTE[0]),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[impacts[k]["p95"] - impacts[k]["mean"] for k in keys],
+                arrayminus=[impacts[k]["mean"] - impacts[k]["p5"] for k in keys],
+            ),
+        )
+    )
+    if truth:
+        shown = [k for k in keys if k in truth]
         fig.add_trace(
             go.Scatter(
-                x=[r["median"]],
-                y=[""],
+                x=[truth[k] for k in shown],
+                y=[labels[k] for k in shown],
                 mode="markers",
-                marker=dict(size=12, color=PALETTE[0]),
-                error_x=dict(
-                    type="data", symmetric=False, array=[r["p95"] - r["median"]], arrayminus=[r["median"] - r["p5"]]
-                ),
-            ),
-            row=1,
-            col=col,
+                name="truth (simulator)",
+                marker=dict(size=12, symbol="x", color=PALETTE[1]),
+            )
         )
-    fig.update_layout(title=title, showlegend=False, height=320)
+    fig.add_vline(x=0, line_dash="dash", line_color="#777")
+    fig.update_layout(
+        title=title,
+        height=320,
+        xaxis_title="net money per month (currency units of the data)",
+        xaxis_tickformat=",.0f",
+        yaxis=dict(autorange="reversed"),
+    )
     return fig
 
 

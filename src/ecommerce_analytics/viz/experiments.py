@@ -1,4 +1,4 @@
-"""Figures of notebook 04: monitoring p-values, segment and estimate forests, balance, calibration.
+"""Figures of notebook 04: monitoring, segment and estimate forests, balance, engagement paradox, calibration.
 
 Each function only draws: computed frames in (from :mod:`ecommerce_analytics.readout` and
 :mod:`ecommerce_analytics.observational`), a :class:`plotly.graph_objects.Figure` out.
@@ -20,11 +20,13 @@ __all__ = [
     "segment_forest",
     "estimates_forest",
     "balance_plot",
+    "engagement_paradox_figure",
     "calibration_bars",
 ]
 
 _LINE = "#B23A48"
 _GREY = "#777"
+_LIGHT = "#BBBBBB"
 _INK = "#111"
 
 
@@ -136,6 +138,16 @@ def segment_forest(
     return fig
 
 
+def _axis_range(lows, highs, extra=(0.0,), pad: float = 0.08) -> list[float] | None:
+    values = np.concatenate([np.asarray(lows, float), np.asarray(highs, float), np.asarray(extra, float)])
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    span = (hi - lo) or 0.01
+    return [lo - pad * span, hi + pad * span]
+
+
 def estimates_forest(
     tables: Mapping[str, pd.DataFrame],
     *,
@@ -144,12 +156,17 @@ def estimates_forest(
     truth_method: str = "AIPW (doubly robust)",
     title: str = "Figure 3 · Effect on the purchase probability: naive vs adjusted estimates (95% CI)",
 ) -> go.Figure:
-    """Every test's estimates with intervals, one color per test, and optional true effects as crosses.
+    """Every test's estimates with intervals, one color per test; excluded estimates greyed with their reason.
+
+    A row whose ``status`` is not ``"ok"`` (failed overlap or balance, see
+    :func:`ecommerce_analytics.observational.estimate_status`) is drawn in one grey trace, labelled
+    with its status at the right edge, and left out of the x-axis range, so an excluded estimate
+    with a huge interval cannot stretch the axis (its bars are cut at the edge).
 
     Parameters
     ----------
     tables : mapping of str to DataFrame
-        Per test: ``method, estimand, estimate, ci_low, ci_high``.
+        Per test: ``method, estimand, estimate, ci_low, ci_high`` and optionally ``status``.
     truth : mapping of estimand to float, optional
         True effects (e.g. ``{"ATE": 0.04, "ATT": 0.03}``), drawn on the rows of ``truth_test``'s
         ``truth_method``.
@@ -162,15 +179,39 @@ def estimates_forest(
     plotly.graph_objects.Figure
     """
     fig = go.Figure()
+    order, excluded, used = [], [], []
     for i, (name, table) in enumerate(tables.items()):
+        labels = [f"{name}: {m} ({e})" for m, e in zip(table["method"], table["estimand"], strict=True)]
+        order += labels
+        status = table["status"] if "status" in table.columns else pd.Series("ok", index=table.index)
+        ok = (status == "ok").to_numpy()
+        rows = table[ok]
+        used.append(rows)
+        excluded += [
+            (lab, r, s) for lab, (_, r), s, k in zip(labels, table.iterrows(), status, ok, strict=True) if not k
+        ]
         fig.add_trace(
             go.Scatter(
-                x=table["estimate"],
-                y=[f"{name}: {m} ({e})" for m, e in zip(table["method"], table["estimand"], strict=True)],
+                x=rows["estimate"],
+                y=[lab for lab, k in zip(labels, ok, strict=True) if k],
                 mode="markers",
                 name=name,
                 marker=dict(size=9, color=PALETTE[i % len(PALETTE)]),
-                error_x=error_bars(table["estimate"], table["ci_low"], table["ci_high"]),
+                error_x=error_bars(rows["estimate"], rows["ci_low"], rows["ci_high"]),
+            )
+        )
+    if excluded:
+        frame = pd.DataFrame([r for _, r, _ in excluded])
+        fig.add_trace(
+            go.Scatter(
+                x=frame["estimate"],
+                y=[lab for lab, _, _ in excluded],
+                mode="markers",
+                name="excluded: failed overlap or balance (not used)",
+                marker=dict(size=9, color=_LIGHT),
+                error_x=error_bars(frame["estimate"], frame["ci_low"], frame["ci_high"], color=_LIGHT),
+                text=[s for _, _, s in excluded],
+                hovertemplate="%{y}: %{x:+.1%} (%{text})<extra></extra>",
             )
         )
     if truth is not None:
@@ -183,11 +224,18 @@ def estimates_forest(
                 marker=dict(symbol="x", size=13, color=_INK),
             )
         )
+    kept = pd.concat(used) if used else pd.DataFrame({"ci_low": [], "ci_high": []})
+    xrange = _axis_range(kept["ci_low"], kept["ci_high"], [0.0, *(truth or {}).values()])
+    for label, _, status in excluded:
+        fig.add_annotation(
+            x=1.0, xref="paper", xanchor="right", y=label, yref="y", text=status, showarrow=False,
+            font=dict(size=10, color=_GREY), bgcolor="rgba(255,255,255,0.85)",
+        )  # fmt: skip
     fig.add_vline(x=0, line_color=_GREY)
     fig.update_layout(
         title=title,
-        xaxis_tickformat="+.1%",
-        yaxis=dict(autorange="reversed"),
+        xaxis=dict(tickformat="+.1%", range=xrange),
+        yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=order, tickmode="array", tickvals=order),
         legend=dict(orientation="h", y=-0.12),
     )
     return fig
@@ -231,6 +279,54 @@ def balance_plot(
     return fig
 
 
+def engagement_paradox_figure(
+    table: pd.DataFrame,
+    *,
+    pooled: str = "all sessions (pooled)",
+    title: str = "Figure 5 · Conversion by session duration: within each persona vs all sessions pooled",
+) -> go.Figure:
+    """Conversion by engagement band: one thin line per persona, the pooled sessions as a thick black line.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :class:`ecommerce_analytics.observational.EngagementParadox`'s table: ``group, band,
+        band_index, sessions, conversion``.
+    pooled : str
+        The ``group`` of the pooled rows.
+    title : str
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    fig = go.Figure()
+    bands = table.drop_duplicates("band_index").sort_values("band_index")["band"].tolist()
+    groups = [g for g in table["group"].unique() if g != pooled] + [pooled]
+    for i, group in enumerate(groups):
+        rows = table[table["group"] == group].sort_values("band_index")
+        is_pooled = group == pooled
+        fig.add_trace(
+            go.Scatter(
+                x=rows["band"],
+                y=rows["conversion"],
+                mode="lines+markers",
+                name=group.replace("_", " "),
+                line=dict(width=5 if is_pooled else 2, color=_INK if is_pooled else PALETTE[i % len(PALETTE)]),
+                customdata=rows["sessions"],
+                hovertemplate="%{x}: %{y:.1%} of %{customdata:,} sessions<extra>" + group + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title=title,
+        xaxis=dict(title="session duration band (seconds, quintiles of all sessions)", categoryorder="array",
+                   categoryarray=bands),
+        yaxis=dict(title="conversion", tickformat=".0%"),
+        legend=dict(orientation="h", y=-0.2),
+    )  # fmt: skip
+    return fig
+
+
 def calibration_bars(table: pd.DataFrame, *, n_sims: int, title: str | None = None) -> go.Figure:
     """Each check's rate with its interval (green when as expected, red otherwise) and its nominal value.
 
@@ -247,7 +343,7 @@ def calibration_bars(table: pd.DataFrame, *, n_sims: int, title: str | None = No
     plotly.graph_objects.Figure
     """
     if title is None:
-        title = f"Figure 5 · Calibration over {n_sims:,} simulated tests per check (green: as expected)"
+        title = f"Figure 6 · Calibration over {n_sims:,} simulated tests per check (green: as expected)"
     fig = go.Figure(
         go.Bar(
             x=table["check"],

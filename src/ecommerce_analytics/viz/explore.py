@@ -1,18 +1,20 @@
 """Figures of notebook 01 (exploratory data analysis): computed frames in, Plotly figures out.
 
 The generic charts of :mod:`ecommerce_analytics.viz` draw most of them; this module fixes their
-titles and axes, and draws the weekly trend (sessions as bars, conversion on a second axis).
+titles and axes, and draws the funnel (counts with thousands separators) and the weekly trend
+(sessions as bars, conversion on a second axis).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import forest_plot, funnel_chart, heatmap, rate_chart
+from . import PALETTE, forest_plot, heatmap, rate_chart
 
 __all__ = [
     "funnel_figure",
@@ -30,6 +32,8 @@ __all__ = [
 #: Height (pixels) at which notebook 01 shows the correlation heatmap.
 CORRELATION_HEIGHT = 620
 _MIN_FOREST_HEIGHT = 480
+#: Tick steps of the conversion axis of Figure 10: the smallest giving at most 8 ticks is used.
+_RATE_STEPS = (0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 _RATE_COLUMNS = ("level", "n", "rate", "ci_low", "ci_high")
 
 
@@ -50,7 +54,10 @@ def _check_overall(overall: float) -> float:
 
 
 def funnel_figure(table: pd.DataFrame) -> go.Figure:
-    """Figure 1: the funnel of sessions reaching each stage.
+    """Figure 1: the funnel of sessions reaching each stage, counts with thousands separators.
+
+    Each bar's label is the count with thousands separators and the share of all sessions
+    (``12,217 (61.1%)``); the hover adds the share of the previous stage.
 
     Parameters
     ----------
@@ -63,12 +70,30 @@ def funnel_figure(table: pd.DataFrame) -> go.Figure:
 
     Examples
     --------
-    >>> fig = funnel_figure(pd.DataFrame({"stage": ["Sessions", "Purchased"], "sessions": [10, 3]}))
-    >>> fig.data[0].type, fig.data[0].x.tolist()
-    ('funnel', [10, 3])
+    >>> fig = funnel_figure(pd.DataFrame({"stage": ["Sessions", "Purchased"], "sessions": [18491, 4363]}))
+    >>> fig.data[0].type, fig.data[0].x.tolist(), list(fig.data[0].text)
+    ('funnel', [18491, 4363], ['18,491 (100.0%)', '4,363 (23.6%)'])
     """
     _require(table, ["stage", "sessions"], "table")
-    return funnel_chart(table, title="Figure 1 · The funnel: sessions reaching each stage")
+    counts = table["sessions"].astype(int).to_numpy()
+    if counts[0] <= 0 or (counts < 0).any():
+        raise ValueError("table.sessions must be non-negative counts with a positive first stage")
+    share_first = counts / counts[0]
+    share_previous = np.concatenate([[1.0], counts[1:] / np.maximum(counts[:-1], 1)])
+    fig = go.Figure(
+        go.Funnel(
+            y=table["stage"],
+            x=counts,
+            text=[f"{n:,} ({s:.1%})" for n, s in zip(counts, share_first, strict=True)],
+            textinfo="text",
+            customdata=np.column_stack([share_first, share_previous]),
+            hovertemplate="%{y}: %{x:,} sessions<br>%{customdata[0]:.1%} of all sessions"
+            "<br>%{customdata[1]:.1%} of the previous stage<extra></extra>",
+            marker=dict(color=list(PALETTE[: len(table)])),
+        )
+    )
+    fig.update_layout(title="Figure 1 · The funnel: sessions reaching each stage")
+    return fig
 
 
 def screen_forest(screen: pd.DataFrame, *, overall: float) -> go.Figure:
@@ -239,6 +264,9 @@ def weekday_chart(table: pd.DataFrame, *, overall: float) -> go.Figure:
 def weekly_trend_chart(weekly: pd.DataFrame) -> go.Figure:
     """Figure 10: weekly sessions (bars) and conversion with its 4-week average (second axis).
 
+    The conversion axis shows one decimal (``21.5%``), so a narrow range of weekly rates does
+    not repeat tick labels; sessions are shown with thousands separators.
+
     Parameters
     ----------
     weekly : DataFrame
@@ -267,6 +295,9 @@ def weekly_trend_chart(weekly: pd.DataFrame) -> go.Figure:
         secondary_y=True,
     )
     fig.update_layout(title="Figure 10 · Weekly sessions and conversion", legend=dict(orientation="h", y=-0.15))
-    fig.update_yaxes(title_text="sessions", secondary_y=False)
-    fig.update_yaxes(title_text="conversion", tickformat=".0%", secondary_y=True)
+    fig.update_yaxes(title_text="sessions", tickformat=",d", secondary_y=False)
+    rates = pd.concat([weekly.conversion_rate, weekly.conversion_4wk_avg]).dropna()
+    span = float(rates.max() - rates.min()) if len(rates) else 0.0
+    step = next((d for d in _RATE_STEPS if span / d <= 8), _RATE_STEPS[-1])
+    fig.update_yaxes(title_text="conversion", tickformat=".1%", dtick=step, showgrid=False, secondary_y=True)
     return fig

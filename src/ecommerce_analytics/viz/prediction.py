@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from . import PALETTE
 
-__all__ = ["comparison_figure", "reliability_figure", "shap_figure", "value_figure", "gain_figure"]
+__all__ = ["DODGE", "comparison_figure", "reliability_figure", "shap_figure", "value_figure", "gain_figure"]
 
 _REFERENCE = "#999"
 _HIGHLIGHT = "#B23A48"
@@ -22,8 +22,16 @@ def _asymmetric_errors(value: pd.Series, low: pd.Series, high: pd.Series) -> dic
     return dict(type="data", symmetric=False, array=high - value, arrayminus=value - low)
 
 
+#: Horizontal offset of the cross-validated (left) and held-out (right) markers of a model.
+DODGE = 0.12
+
+
 def comparison_figure(table: pd.DataFrame, ceilings: dict[str, float], *, title: str) -> go.Figure:
     """Cross-validated and held-out ROC-AUC of each model with intervals, ceilings and chance.
+
+    The two markers of a model are dodged (cross-validation at ``i - DODGE``, held-out at
+    ``i + DODGE`` for the ``i``-th model) so that neither hides the other; the axis is labelled
+    with the model names.
 
     Parameters
     ----------
@@ -41,27 +49,26 @@ def comparison_figure(table: pd.DataFrame, ceilings: dict[str, float], *, title:
     Figure
         Two marker traces with error bars; horizontal lines for the ceilings and chance (0.5).
     """
+    positions = list(range(len(table)))
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=table.model,
-            y=table.cv_auc,
-            mode="markers",
-            name="5-fold CV (95% CI)",
-            marker=dict(size=10),
-            error_y=_asymmetric_errors(table.cv_auc, table.cv_ci_low, table.cv_ci_high),
+    for offset, column, name, symbol in (
+        (-DODGE, "cv", "5-fold CV (95% CI)", "circle"),
+        (DODGE, "test", "held-out (DeLong 95% CI)", "diamond"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=[i + offset for i in positions],
+                y=table[f"{column}_auc"],
+                customdata=table.model,
+                hovertemplate="%{customdata}: %{y:.3f}",
+                mode="markers",
+                name=name,
+                marker=dict(size=10, symbol=symbol),
+                error_y=_asymmetric_errors(
+                    table[f"{column}_auc"], table[f"{column}_ci_low"], table[f"{column}_ci_high"]
+                ),
+            )
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=table.model,
-            y=table.test_auc,
-            mode="markers",
-            name="held-out (DeLong 95% CI)",
-            marker=dict(size=10, symbol="diamond"),
-            error_y=_asymmetric_errors(table.test_auc, table.test_ci_low, table.test_ci_high),
-        )
-    )
     for label, value, dash in (
         ("observable ceiling", ceilings.get("observable"), "dash"),
         ("all-knowing", ceilings.get("all_knowing"), "dot"),
@@ -75,7 +82,12 @@ def comparison_figure(table: pd.DataFrame, ceilings: dict[str, float], *, title:
                 annotation_position="top left",
             )
     fig.add_hline(y=0.5, line_color=_REFERENCE, annotation_text="chance", annotation_position="bottom left")
-    fig.update_layout(title=title, yaxis_title="ROC-AUC", legend=dict(orientation="h", y=-0.15))
+    fig.update_layout(
+        title=title,
+        yaxis_title="ROC-AUC",
+        legend=dict(orientation="h", y=-0.15),
+        xaxis=dict(tickmode="array", tickvals=positions, ticktext=list(table.model), range=[-0.5, len(table) - 0.5]),
+    )
     return fig
 
 
@@ -147,42 +159,61 @@ def shap_figure(shap: pd.DataFrame, *, title: str, top: int = 10) -> go.Figure:
     return fig
 
 
-def value_figure(curve: pd.DataFrame, best_threshold: float, *, title: str) -> go.Figure:
-    """Value of the intervention by targeting threshold, its bootstrap band and the best threshold.
+def value_figure(curves: pd.DataFrame, threshold: float, *, title: str) -> go.Figure:
+    """Value per 1,000 carts by targeting threshold: validation curve, held-out curve with band, the choice.
 
     Parameters
     ----------
-    curve : DataFrame
-        :func:`~ecommerce_analytics.modeling.value_curve` (``threshold``, ``value``, ``ci_low``,
-        ``ci_high``).
-    best_threshold : float
-        Marked by a vertical dashed line.
+    curves : DataFrame
+        :meth:`InterventionValue.curves_per_1000()
+        <ecommerce_analytics.modeling.InterventionValue.curves_per_1000>` (``threshold``,
+        ``validation``, ``held_out``, ``held_out_low``, ``held_out_high``).
+    threshold : float
+        The threshold chosen on the validation curve, marked by a vertical dashed line.
     title : str
         The figure's title.
 
     Returns
     -------
     Figure
-        The band's upper edge (no legend), its lower edge filled to it, and the value line.
+        The held-out band's upper edge (no legend), its lower edge filled to it, the held-out
+        value line, and the dashed validation line that chose the threshold.
     """
     fig = go.Figure()
     fig.add_trace(
-        go.Scatter(x=curve.threshold, y=curve.ci_high, line=dict(width=0), showlegend=False, hoverinfo="skip")
+        go.Scatter(x=curves.threshold, y=curves.held_out_high, line=dict(width=0), showlegend=False, hoverinfo="skip")
     )
     fig.add_trace(
         go.Scatter(
-            x=curve.threshold,
-            y=curve.ci_low,
+            x=curves.threshold,
+            y=curves.held_out_low,
             fill="tonexty",
             line=dict(width=0),
-            name="95% interval",
+            name="held-out 95% interval",
             fillcolor="rgba(46,94,170,0.2)",
         )
     )
-    fig.add_trace(go.Scatter(x=curve.threshold, y=curve.value, name="value", line=dict(color=PALETTE[0])))
-    fig.add_vline(x=best_threshold, line_dash="dash", line_color=_HIGHLIGHT)
+    fig.add_trace(go.Scatter(x=curves.threshold, y=curves.held_out, name="held-out carts", line=dict(color=PALETTE[0])))
+    fig.add_trace(
+        go.Scatter(
+            x=curves.threshold,
+            y=curves.validation,
+            name="validation folds (choose)",
+            line=dict(color=_HIGHLIGHT, dash="dash"),
+        )
+    )
+    fig.add_vline(
+        x=threshold,
+        line_dash="dash",
+        line_color=_HIGHLIGHT,
+        annotation_text=f"chosen {threshold:.2f}",
+        annotation_position="top right",
+    )
+    fig.add_hline(y=0, line_color=_REFERENCE)
     fig.update_layout(
-        title=title, xaxis_title="target carts with predicted purchase probability below", yaxis_title="value"
+        title=title,
+        xaxis_title="target carts with predicted purchase probability below",
+        yaxis_title="value per 1,000 carts",
     )
     return fig
 

@@ -25,6 +25,7 @@ __all__ = [
     "demographic_bars",
     "discount_difference_figure",
     "retention_heatmap",
+    "RETENTION_NOTE",
     "cohort_age_chart",
     "age_week_heatmap",
     "weekly_conversion_chart",
@@ -86,7 +87,8 @@ def centroid_heatmap(
     -------
     plotly.graph_objects.Figure
     """
-    return heatmap(centroids.round(2), title=title, zmin=-2, zmax=2)
+    fig = heatmap(centroids.round(2), title=title, zmin=-2, zmax=2)
+    return fig.update_layout(xaxis_title="feature", yaxis_title="segment")
 
 
 def segment_conversion_chart(
@@ -126,7 +128,8 @@ def persona_heatmap(
     -------
     plotly.graph_objects.Figure
     """
-    return heatmap(crosstab.round(2), title=title, zmin=0, zmax=1)
+    fig = heatmap(crosstab.round(2), title=title, zmin=0, zmax=1)
+    return fig.update_layout(xaxis_title="segment", yaxis_title="true persona")
 
 
 def rfm_group_bars(groups: pd.DataFrame, *, title: str = "Figure 5 · Customers per RFM group") -> go.Figure:
@@ -251,22 +254,73 @@ def discount_difference_figure(table: pd.DataFrame, contrast: str, *, title: str
     return fig
 
 
+#: Note under the retention heatmap: why some cells are blank.
+RETENTION_NOTE = "Blank cells: weeks not observed yet for that cohort (after the end of the data)."
+
+
 def retention_heatmap(
     matrix: pd.DataFrame, *, title: str = "Figure 8 · Retention: share of each weekly cohort active k weeks later"
 ) -> go.Figure:
-    """Share of each weekly cohort (rows) active k weeks later (columns), rounded to 3 decimals.
+    """Share of each weekly cohort (rows) active k weeks later (columns), as percentages.
+
+    Cells that cannot be observed yet (missing values: weeks after the end of the data) are
+    left blank, and a note under the chart says so. Axes are titled.
 
     Parameters
     ----------
     matrix : DataFrame
-        Retention without the ``users`` column (``RetentionReadout.matrix``).
+        Retention without the ``users`` column (``RetentionReadout.matrix``): cohorts as rows,
+        weeks since the first visit as columns, shares in [0, 1] or missing.
     title : str
 
     Returns
     -------
     plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> fig = retention_heatmap(pd.DataFrame({0: [1.0, 1.0], 1: [0.2954, np.nan]}, index=["2025-01-06", "2025-01-13"]))
+    >>> fig.data[0].text.tolist()
+    [['100%', '30%'], ['100%', '']]
     """
-    return heatmap(matrix.round(3), title=title, zmin=0, zmax=1)
+    if not isinstance(matrix, pd.DataFrame) or matrix.empty:
+        raise ValueError("retention_heatmap: matrix must be a non-empty DataFrame of shares")
+    z = matrix.to_numpy(dtype=float)
+    text = np.array([["" if np.isnan(v) else f"{v:.0%}" for v in row] for row in z], dtype=object)
+    fig = go.Figure(
+        go.Heatmap(
+            z=np.round(z, 3),
+            x=list(matrix.columns),
+            y=[str(i) for i in matrix.index],
+            zmin=0,
+            zmax=1,
+            colorscale="Blues",
+            text=text,
+            texttemplate="%{text}",
+            hovertemplate="cohort %{y}, week %{x}: %{z:.1%} active<extra></extra>",
+            hoverongaps=False,
+            colorbar=dict(tickformat=".0%", title="active"),
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis=dict(title="weeks since the first visit", dtick=1),
+        yaxis=dict(title="cohort (week of the first visit)", autorange="reversed", type="category"),
+        margin=dict(b=90),
+        annotations=[
+            dict(
+                text=RETENTION_NOTE,
+                showarrow=False,
+                xref="paper",
+                yref="paper",
+                x=0,
+                y=-0.2,
+                xanchor="left",
+                font=dict(size=11, color="#5C6B73"),
+            )
+        ],
+    )
+    return fig
 
 
 def cohort_age_chart(
@@ -306,7 +360,10 @@ def age_week_heatmap(
     -------
     plotly.graph_objects.Figure
     """
-    return heatmap(grid.round(3), title=title, zmin=0, zmax=1)
+    fig = heatmap(grid.round(3), title=title, zmin=0, zmax=1)
+    values = grid.round(3).to_numpy(dtype=float)
+    fig.data[0].text = np.array([["" if np.isnan(v) else f"{v:.2f}" for v in row] for row in values], dtype=object)
+    return fig.update_layout(xaxis_title="purchase week", yaxis_title="age group")
 
 
 def weekly_conversion_chart(
