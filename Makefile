@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := .ci/constraints.txt
 CLI := $(BIN)/ecommerce-analytics
 
-.PHONY: help setup system-deps report test test-fast lint bench clean
+.PHONY: help setup system-deps report report-kaggle test test-fast lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -43,6 +43,11 @@ system-deps:
 
 report: setup ## The main job: simulate, validate, build the database, run SQL, execute and render notebooks
 	$(CLI) report
+
+KAGGLE_CSV ?= $(firstword $(wildcard data/raw/consumer_behavior_dataset.csv ../shared/data/consumer_behavior_dataset.csv))
+report-kaggle: setup ## The same report on the Kaggle file (KAGGLE_CSV=path; get it with `ecommerce-analytics fetch-kaggle`)
+	@test -n "$(KAGGLE_CSV)" || { echo "error: no Kaggle file: run \`$(CLI) fetch-kaggle\` or pass KAGGLE_CSV=path" >&2; exit 2; }
+	$(CLI) report --source $(KAGGLE_CSV)
 
 test: setup ## Run the whole test suite (what CI runs; notebook runs once per session): under 5 minutes
 	$(BIN)/python -m pytest

@@ -71,12 +71,43 @@ def source_banner(run: Run) -> str:
     return f"Source: the file {run.label} (real data: there is no ground truth to check the estimates against)."
 
 
-def _findings_html(run: Run) -> str:
-    """The headline findings as an HTML list, or a sentence saying why there are none."""
+def _summaries_html(notebooks_dir: Path | None) -> str | None:
+    """Each executed notebook's generated summary (its first Markdown output), or None if there is none."""
+    import mistune
+    import nbformat
+
+    if notebooks_dir is None:
+        return None
+    parts = []
+    for path in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        first = next((o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])), None)
+        if first is not None and "text/markdown" in first.get("data", {}):
+            parts.append(f"<h3>{html.escape(_notebook_heading(path))}</h3>")
+            parts.append(mistune.create_markdown(escape=True)(first["data"]["text/markdown"]))
+    return "\n".join(parts) or None
+
+
+def _notebook_heading(path: Path) -> str:
+    """``02_customer_segmentation`` as ``02 · customer segmentation``."""
+    number, _, rest = path.stem.partition("_")
+    return f"{number} · {rest.replace('_', ' ')}"
+
+
+def _findings_html(run: Run, notebooks_dir: Path | None = None) -> str:
+    """The headline findings as HTML, or a sentence saying why there are none.
+
+    The default run shows the README's key findings; any other run shows each notebook's
+    generated summary (the README's findings are written for the simulator's truth).
+    """
     import mistune
 
     from ..recommendations import load_all, readme_findings
 
+    if not run.is_default:
+        summaries = _summaries_html(notebooks_dir)
+        if summaries:
+            return summaries
     try:
         bullets = readme_findings(load_all(run))
     except Exception as exc:  # any run, any state of its results: the page must still be written
@@ -167,7 +198,7 @@ def landing_page(run: Run, notebooks_dir: Path | None = None) -> str:
             f"<h1>{html.escape(title)}</h1>",
             f'<p class="banner">{html.escape(source_banner(run))}</p>',
             "<h2>Headline findings</h2>",
-            _findings_html(run),
+            _findings_html(run, notebooks_dir),
             _figures_html(run, report_dir),
             "<h2>Reports</h2>",
             "<p>In each report, code is hidden behind a <em>Show code</em> button; the reports work offline.</p>",
