@@ -204,8 +204,10 @@ def test_model_mismatch_and_missing_files_are_clear_errors(saved_model, small_si
         md.score_sessions(pipe, {**card, "features": card["features"] + ["loyalty_tier"]}, small_sim.sessions)
     assert main(["predict", "--model", str(tmp_path / "none.joblib"), "--data", "x.csv", "--out", "y.csv"]) == 2
     assert "model file not found" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="model card lacks 'stage'"):
-        md.save_model(pipe, tmp_path / "m.joblib", {"target": TARGET, "numeric": [], "categorical": []})
+    with pytest.raises(ValueError, match="model card lacks 'target'"):
+        md.save_model(pipe, tmp_path / "m.joblib", {"stage": "cart", "numeric": [], "categorical": []})
+    with pytest.raises(ValueError, match="stage must be one of browse, cart or absent, got 'checkout'"):
+        md.save_model(pipe, tmp_path / "m.joblib", {**card, "stage": "checkout"})
 
 
 def test_shap_importances_sum_to_the_model_output(small_sim):

@@ -383,7 +383,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     progress = Progress(args.quiet)
     pipeline, card = load_model(args.model)
-    progress(f"model: {card.get('model', '?')} for the {card['stage']} stage ({len(card['features'])} features)")
+    scope = f"the {card['stage']} stage" if card.get("stage") else "every session"
+    progress(f"model: {card.get('model', '?')} for {scope} ({len(card['features'])} features)")
     loaded = load_sessions(args.data, sep=args.sep)
     rep = loaded.report
     if rep.rows_quarantined:
@@ -400,7 +401,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     scored = int(scores.purchase_probability.notna().sum())
     print(
         f"Scored {scored:,} of {rep.rows_in:,} rows ({rep.rows_quarantined:,} quarantined, "
-        f"{len(scores) - scored:,} not eligible for the {card['stage']} stage) -> {args.out}"
+        f"{len(scores) - scored:,} not eligible for {scope}) -> {args.out}"
     )
     return 0
 

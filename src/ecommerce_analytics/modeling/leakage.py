@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 
 from ..reporting import num, pct
 from ..schema import TARGET
+from ._checks import binary_target
 from .features import BROWSE, CART, funnel_identity, session_features
 
 __all__ = ["leakage_audit", "LeakageReadout", "audit_sessions"]
@@ -54,7 +55,7 @@ def leakage_audit(
     frame : DataFrame
         The rows, with ``target`` and every candidate.
     target : str
-        A binary outcome column.
+        A binary outcome column: bools, 0/1 numbers or yes/no, true/false strings (any case).
     candidates : sequence of str
         Columns to screen.
     auc_threshold, determined_threshold : float
@@ -73,7 +74,7 @@ def leakage_audit(
     >>> leakage_audit(f, "y", ["x", "leak"])[["feature", "flagged"]].values.tolist()
     [['leak', True], ['x', False]]
     """
-    y = frame[target].astype(int)
+    y = pd.Series(binary_target(frame[target], f"target {target!r}"), index=frame.index, name=target)
     if y.nunique() != 2:
         raise ValueError(f"target {target!r} must have two classes, found {y.nunique()}")
     rows = []

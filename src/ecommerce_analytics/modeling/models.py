@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
+from ._checks import check_n_jobs
 from .features import LOG_COLUMNS
 
 __all__ = ["N_JOBS", "make_models"]
@@ -48,7 +49,9 @@ def _preprocessor(numeric: Sequence[str], categorical: Sequence[str], linear: bo
     return ColumnTransformer(parts, verbose_feature_names_out=False)
 
 
-def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 0) -> dict[str, Pipeline]:
+def make_models(
+    numeric: Sequence[str], categorical: Sequence[str], seed: int = 0, *, n_jobs: int = N_JOBS
+) -> dict[str, Pipeline]:
     """The three candidate pipelines: logistic regression (baseline), random forest, XGBoost.
 
     Parameters
@@ -58,6 +61,9 @@ def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 
         :data:`~.features.LOG_COLUMNS` among the numeric ones on a log scale, standardized.
     seed : int
         Random state of the forest and of XGBoost.
+    n_jobs : int
+        Threads of the forest and of XGBoost: a positive integer, or -1 for all cores
+        (default :data:`N_JOBS`).
 
     Returns
     -------
@@ -68,7 +74,10 @@ def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 
     --------
     >>> sorted(make_models(["price"], ["category"]))
     ['logistic_regression', 'random_forest', 'xgboost']
+    >>> make_models(["price"], [], n_jobs=1)["xgboost"].named_steps["model"].n_jobs
+    1
     """
+    n_jobs = check_n_jobs(n_jobs)
     return {
         "logistic_regression": Pipeline(
             [("prep", _preprocessor(numeric, categorical, True)), ("model", LogisticRegression(max_iter=2000, C=1.0))]
@@ -79,7 +88,7 @@ def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 
                 (
                     "model",
                     RandomForestClassifier(
-                        n_estimators=300, min_samples_leaf=20, max_features="sqrt", n_jobs=N_JOBS, random_state=seed
+                        n_estimators=300, min_samples_leaf=20, max_features="sqrt", n_jobs=n_jobs, random_state=seed
                     ),
                 ),
             ]
@@ -98,7 +107,7 @@ def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 
                         min_child_weight=10,
                         reg_lambda=1.0,
                         tree_method="hist",
-                        n_jobs=N_JOBS,
+                        n_jobs=n_jobs,
                         random_state=seed,
                         eval_metric="logloss",
                     ),
@@ -108,13 +117,31 @@ def make_models(numeric: Sequence[str], categorical: Sequence[str], seed: int = 
     }
 
 
-def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series) -> Pipeline:
-    """Fit a clone; a random forest then predicts on one thread.
+def _with_n_jobs(pipeline: Pipeline, n_jobs: int) -> Pipeline:
+    """A clone of ``pipeline`` whose steps that take ``n_jobs`` use ``n_jobs`` threads.
+
+    A logistic regression is left alone: its ``n_jobs`` has no effect (scikit-learn warns).
+    """
+    clone = sklearn.clone(pipeline)
+    params = clone.get_params(deep=True)
+    keys = [
+        k
+        for k in params
+        if (k == "n_jobs" and not isinstance(clone, LogisticRegression))
+        or (k.endswith("__n_jobs") and not isinstance(params.get(k[: -len("__n_jobs")]), LogisticRegression))
+    ]
+    if keys:
+        clone.set_params(**dict.fromkeys(keys, n_jobs))
+    return clone
+
+
+def _fit(pipeline: Pipeline, X: pd.DataFrame, y: pd.Series, n_jobs: int | None = None) -> Pipeline:
+    """Fit a clone (with ``n_jobs`` threads when given); a random forest then predicts on one thread.
 
     Summing the trees' votes across threads happens in a varying order and changes the last
     bits of the probabilities from run to run.
     """
-    fitted = sklearn.clone(pipeline).fit(X, y)
+    fitted = (sklearn.clone(pipeline) if n_jobs is None else _with_n_jobs(pipeline, n_jobs)).fit(X, y)
     model = fitted.named_steps.get("model") if hasattr(fitted, "named_steps") else None
     if isinstance(model, RandomForestClassifier):
         model.set_params(n_jobs=1)

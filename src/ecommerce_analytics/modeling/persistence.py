@@ -164,8 +164,9 @@ def _card_path(path: Path) -> Path:
 def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, Path]:
     """Save a fitted pipeline (joblib) and its model card (JSON beside it, ``<name>.card.json``).
 
-    The card records at least ``stage``, ``target``, ``features``, ``numeric``, ``categorical``;
-    this function adds the library versions, the file format and ``model_sha256``, the sha256
+    The card records at least ``target``, ``numeric`` and ``categorical``, and ``stage``
+    (``browse`` or ``cart``) for a model of the session stages (a generic model has none);
+    this function adds ``features`` (numeric then categorical), the library versions, the file format and ``model_sha256``, the sha256
     of the model file (:func:`load_model` refuses a file that does not match it).
 
     Parameters
@@ -184,9 +185,13 @@ def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for key in ("stage", "target", "numeric", "categorical"):
+    for key in ("target", "numeric", "categorical"):
         if key not in card:
             raise ValueError(f"model card lacks {key!r}")
+    if card.get("stage") is not None and card["stage"] not in _STAGE_NAMES:
+        raise ValueError(
+            f"model card's stage must be one of {', '.join(_STAGE_NAMES)} or absent, got {card['stage']!r}"
+        )
     tmp = path.with_suffix(".joblib.tmp")
     joblib.dump(pipeline, tmp)
     card = {
@@ -223,8 +228,9 @@ def _sha256(path: Path) -> str:
 def read_model_card(path: str | Path) -> dict:
     """The card of a model file, checked.
 
-    The card must be valid JSON, an object with ``stage``, ``target``, ``features`` and
-    ``model_sha256``; :class:`ModelFileError` (one line) otherwise.
+    The card must be valid JSON, an object with ``target``, ``features`` and ``model_sha256``,
+    and a ``stage`` of ``browse`` or ``cart`` if it names one (a generic model has none);
+    :class:`ModelFileError` (one line) otherwise.
 
     Parameters
     ----------
@@ -248,11 +254,11 @@ def read_model_card(path: str | Path) -> dict:
         raise ModelFileError(f"{card_path}: model card is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if not isinstance(card, dict):
         raise ModelFileError(f"{card_path}: model card is not a JSON object")
-    missing = [k for k in ("stage", "target", "features", "model_sha256") if k not in card]
+    missing = [k for k in ("target", "features", "model_sha256") if k not in card]
     if missing:
         hint = " (saved by an older version: run the modeling notebook again)" if missing == ["model_sha256"] else ""
         raise ModelFileError(f"{card_path}: model card lacks {', '.join(map(repr, missing))}{hint}")
-    if card["stage"] not in _STAGE_NAMES:
+    if card.get("stage") is not None and card["stage"] not in _STAGE_NAMES:
         raise ModelFileError(f"{card_path}: unknown stage {card['stage']!r} (expected browse or cart)")
     if not isinstance(card["features"], list) or not all(isinstance(f, str) for f in card["features"]):
         raise ModelFileError(f"{card_path}: 'features' must be a list of column names")
@@ -339,7 +345,8 @@ def check_features(card: dict, frame: pd.DataFrame) -> None:
 def score_sessions(pipeline: Pipeline, card: dict, sessions: pd.DataFrame) -> pd.DataFrame:
     """Purchase probabilities for validated sessions with a saved model.
 
-    A cart-stage model scores only sessions with ``add_to_cart = 1``; the others are returned
+    A generic model (no stage in its card) scores every session. A cart-stage model scores
+    only sessions with ``add_to_cart = 1``; the others are returned
     unscored with the reason. Output columns: ``row`` (0-based position in ``sessions``),
     ``user_id``, ``product_id``, ``purchase_date``, ``stage``, ``purchase_probability``, ``note``.
 
@@ -359,7 +366,7 @@ def score_sessions(pipeline: Pipeline, card: dict, sessions: pd.DataFrame) -> pd
     """
     frame = session_features(sessions)
     check_features(card, frame)
-    stage = card["stage"]
+    stage = card.get("stage")
     eligible = (frame["add_to_cart"] == 1).to_numpy() if stage == "cart" else np.ones(len(frame), dtype=bool)
     prob = np.full(len(frame), np.nan)
     if eligible.any():

@@ -172,6 +172,7 @@ def evaluate_stage(
     truth: pd.DataFrame | None = None,
     seed: int = 0,
     models: dict[str, Pipeline] | None = None,
+    n_jobs: int | None = None,
 ) -> StageReport:
     """Fit, validate and measure the candidate models of a stage.
 
@@ -188,6 +189,9 @@ def evaluate_stage(
         Seed of the split, the folds and the models.
     models : dict, optional
         Candidate pipelines by name (default :func:`~.models.make_models` of the stage's features).
+    n_jobs : int, optional
+        Threads of the models (see :func:`~.validation.fit_and_validate`; by default
+        :data:`~.models.N_JOBS` for the models built here).
 
     Returns
     -------
@@ -197,7 +201,7 @@ def evaluate_stage(
     if not isinstance(stage, Stage):
         raise ValueError(f"stage must be a Stage (BROWSE or CART), got {stage!r}")
     comparison = fit_and_validate(
-        stage_frame(sessions, stage), TARGET, stage.numeric, stage.categorical, seed=seed, models=models
+        stage_frame(sessions, stage), TARGET, stage.numeric, stage.categorical, seed=seed, models=models, n_jobs=n_jobs
     )
     ceilings = stage_ceilings(stage, comparison, truth)
     permutation = None
@@ -256,7 +260,13 @@ _SHORTCUTS = (
 
 
 def shortcut_analysis(
-    sessions: pd.DataFrame, honest: float, *, target: float = 0.80, seed: int = 0, folds: int = 5
+    sessions: pd.DataFrame,
+    honest: float,
+    *,
+    target: float = 0.80,
+    seed: int = 0,
+    folds: int = 5,
+    n_jobs: int | None = None,
 ) -> ShortcutReadout:
     """Held-out ROC-AUC of the logistic pipeline on the browse features, plus ``add_to_cart``, plus both flags.
 
@@ -272,6 +282,8 @@ def shortcut_analysis(
         Seed of the split and folds (the same rows as the browse stage with the same seed).
     folds : int
         Cross-validation folds (they choose nothing here: one model per feature set).
+    n_jobs : int, optional
+        Threads of the models (see :func:`~.validation.fit_and_validate`).
 
     Returns
     -------
@@ -293,6 +305,7 @@ def shortcut_analysis(
             seed=seed,
             folds=folds,
             models={"logistic_regression": model},
+            n_jobs=n_jobs,
         )
         auc[label] = comp.holdout["logistic_regression"].roc_auc.estimate
     return ShortcutReadout(pd.Series(auc, name="held-out ROC-AUC"), float(honest), target)

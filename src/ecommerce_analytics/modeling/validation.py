@@ -17,9 +17,9 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from ..metrics import Estimate
-from ._checks import check_alpha
+from ._checks import binary_target, check_alpha, check_n_jobs
 from .errors import ModelMismatchError
-from .models import _fit, make_models
+from .models import N_JOBS, _fit, make_models
 from .roc import auc_ci, delong_test
 
 __all__ = [
@@ -46,12 +46,13 @@ class CVResult:
 def cross_validate(
     pipeline: Pipeline,
     X: pd.DataFrame,
-    y: pd.Series,
+    y: pd.Series | np.ndarray,
     *,
     folds: int = 5,
     seed: int = 0,
     name: str = "model",
     alpha: float = 0.05,
+    n_jobs: int | None = None,
 ) -> CVResult:
     """Stratified ``folds``-fold cross-validated ROC-AUC with a t-interval over folds.
 
@@ -59,10 +60,10 @@ def cross_validate(
     ----------
     pipeline : Pipeline
         An unfitted pipeline (each fold fits a clone).
-    X : DataFrame
-        Features.
-    y : Series of 0/1
-        Outcome.
+    X : DataFrame or array
+        Features, one row per outcome (a DataFrame when the pipeline selects columns by name).
+    y : Series, array or list
+        Binary outcome: bools, 0/1 numbers or yes/no, true/false strings (any case).
     folds : int
         Number of folds (at least 2).
     seed : int
@@ -71,22 +72,39 @@ def cross_validate(
         The model's name in the result.
     alpha : float
         One minus the confidence level of the t-interval of the mean fold AUC.
+    n_jobs : int, optional
+        Threads of every step that takes ``n_jobs`` (a positive integer, or -1 for all cores);
+        by default the pipeline's own setting.
 
     Returns
     -------
     CVResult
         Per-fold AUCs, their mean with the interval, and the out-of-fold predictions.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.arange(40.0).reshape(-1, 1)
+    >>> y = np.where(X[:, 0] >= 20, "yes", "no")  # a numpy array of yes/no strings
+    >>> cross_validate(LogisticRegression(), X, y, folds=2).fold_auc
+    (1.0, 1.0)
     """
     alpha = check_alpha(alpha)
+    if n_jobs is not None:
+        n_jobs = check_n_jobs(n_jobs)
     if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
         raise ValueError(f"folds must be an integer of at least 2, got {folds!r}")
+    y = binary_target(y, "y")
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same number of rows, got {len(X)} and {len(y)}")
+    rows = X.iloc if isinstance(X, pd.DataFrame | pd.Series) else np.asarray(X)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     oof = np.zeros(len(y))
     aucs = []
-    for train, test in cv.split(X, y):
-        fitted = _fit(pipeline, X.iloc[train], y.iloc[train])
-        oof[test] = fitted.predict_proba(X.iloc[test])[:, 1]
-        aucs.append(roc_auc_score(y.iloc[test], oof[test]))
+    for train, test in cv.split(np.zeros(len(y)), y):
+        fitted = _fit(pipeline, rows[train], y[train], n_jobs)
+        oof[test] = fitted.predict_proba(rows[test])[:, 1]
+        aucs.append(roc_auc_score(y[test], oof[test]))
     aucs_arr = np.asarray(aucs)
     m = float(aucs_arr.mean())
     half = float(stats.t.ppf(1 - alpha / 2, folds - 1) * aucs_arr.std(ddof=1) / np.sqrt(folds))
@@ -167,7 +185,7 @@ def evaluate_holdout(
     HoldoutResult
         The held-out metrics and the prevalence.
     """
-    y = np.asarray(y).astype(int)
+    y = binary_target(y, "y")
     return HoldoutResult(
         name,
         auc_ci(y, p, alpha=alpha),
@@ -240,6 +258,7 @@ def fit_and_validate(
     models: dict[str, Pipeline] | None = None,
     baseline: str = "logistic_regression",
     alpha: float = 0.05,
+    n_jobs: int | None = None,
 ) -> ModelComparison:
     """Split, cross-validate, select, refit and score on held-out rows (see :class:`ModelComparison`).
 
@@ -248,7 +267,7 @@ def fit_and_validate(
     frame : DataFrame
         Rows with the features and the target.
     target : str
-        Binary outcome column.
+        Binary outcome column: bools, 0/1 numbers or yes/no, true/false strings (any case).
     numeric, categorical : sequence of str
         Feature columns.
     seed : int
@@ -263,6 +282,10 @@ def fit_and_validate(
         The model the best one is compared with (DeLong); the first model when absent.
     alpha : float
         One minus the confidence level of every interval.
+    n_jobs : int, optional
+        Threads of the models (a positive integer, or -1 for all cores). By default the models
+        built here use :data:`~.models.N_JOBS` and models passed in keep their own setting; when
+        given, every model uses it.
 
     Returns
     -------
@@ -270,24 +293,26 @@ def fit_and_validate(
         Cross-validation and held-out results of every model, the best and the comparison.
     """
     alpha = check_alpha(alpha)
+    if n_jobs is not None:
+        n_jobs = check_n_jobs(n_jobs)
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must lie strictly between 0 and 1, got {test_size!r}")
     features = list(numeric) + list(categorical)
     missing = [c for c in features + [target] if c not in frame.columns]
     if missing:
         raise ModelMismatchError(f"the frame lacks column(s): {', '.join(missing)}")
-    y_all = frame[target].astype(int)
+    y_all = pd.Series(binary_target(frame[target], f"target {target!r}"), index=frame.index, name=target)
     if y_all.nunique() != 2:
         raise ValueError(f"target {target!r} needs two classes, found {y_all.nunique()}")
     train_idx, test_idx = train_test_split(frame.index, test_size=test_size, stratify=y_all, random_state=seed)
     X_train, y_train = frame.loc[train_idx, features], y_all.loc[train_idx]
     X_test, y_test = frame.loc[test_idx, features], y_all.loc[test_idx].to_numpy()
-    models = models or make_models(numeric, categorical, seed)
+    models = models or make_models(numeric, categorical, seed, n_jobs=N_JOBS if n_jobs is None else n_jobs)
     cv, holdout, preds, fitted = {}, {}, {}, {}
     for name, pipe in models.items():
-        cv[name] = cross_validate(pipe, X_train, y_train, folds=folds, seed=seed, name=name, alpha=alpha)
+        cv[name] = cross_validate(pipe, X_train, y_train, folds=folds, seed=seed, name=name, alpha=alpha, n_jobs=n_jobs)
         threshold = best_f1_threshold(y_train.to_numpy(), cv[name].oof_pred)
-        fitted[name] = _fit(pipe, X_train, y_train)
+        fitted[name] = _fit(pipe, X_train, y_train, n_jobs)
         preds[name] = fitted[name].predict_proba(X_test)[:, 1]
         holdout[name] = evaluate_holdout(name, y_test, preds[name], threshold, alpha=alpha)
     best = max(cv, key=lambda k: cv[k].auc.estimate)
