@@ -15,6 +15,10 @@ import pytest
 
 from ecommerce_analytics import paths
 
+#: A user or product id of the file, and a generated review sentence (the review column's text).
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+SENTENCE = re.compile(r"[A-Z][a-z]*(?: [a-z]+)+\.")
+
 
 def _tracked_files() -> list:
     try:
@@ -31,14 +35,12 @@ def test_no_kaggle_id_or_review_is_committed(kaggle_csv):
     ids = set(rows["user_id"].dropna()) | set(rows["product_id"].dropna())
     reviews = {r for r in rows["review_text"].dropna() if len(r) >= 40}  # short reviews are stock phrases
     assert len(ids) > 5000
-    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-    sentence = re.compile(r"[A-Z][a-z]*(?: [a-z]+)+\.")  # the reviews are generated sentences
     found = []
     for path in _tracked_files():
         if not path.is_file() or path.suffix in {".png", ".joblib", ".sqlite"}:
             continue
         text = path.read_bytes().decode("utf-8", errors="ignore")
-        hits = sorted(ids & set(uuid.findall(text))) + sorted(reviews & set(sentence.findall(text)))
+        hits = sorted(ids & set(UUID.findall(text))) + sorted(reviews & set(SENTENCE.findall(text)))
         if hits:
             found.append(f"{path.relative_to(paths.PROJECT_ROOT)}: {hits[:3]}")
     assert found == []
@@ -48,6 +50,4 @@ def test_the_check_finds_a_committed_id(kaggle_csv, tmp_path):
     """The patterns above do find an id and a review where one is written."""
     rows = pd.read_csv(kaggle_csv, dtype=str, nrows=5)
     text = f"user {rows.user_id[0]} wrote: {rows.review_text[0]} end"
-    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-    sentence = re.compile(r"[A-Z][a-z]*(?: [a-z]+)+\.")
-    assert rows.user_id[0] in uuid.findall(text) and rows.review_text[0] in sentence.findall(text)
+    assert rows.user_id[0] in UUID.findall(text) and rows.review_text[0] in SENTENCE.findall(text)

@@ -103,9 +103,9 @@ def describe_source(source: str | os.PathLike, n_sessions: int = DEFAULT_N_SESSI
     >>> describe_source("simulated", 20_000, 42), describe_source("/data/shop.csv")
     ('simulated (n=20,000, seed=42)', 'shop.csv')
     """
-    if str(source) == SIMULATED:
-        return f"simulated (n={n_sessions:,}, seed={seed})"
-    return Path(source).name
+    from .run import Run
+
+    return Run(str(source), n_sessions, seed).label
 
 
 def _data_module_files(package_dir: Path) -> list[Path]:
