@@ -38,6 +38,25 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 ASSETS_DIR = "assets"
 #: Where a report finds plotly.js, relative to the report.
 PLOTLY_JS = f"{ASSETS_DIR}/plotly.min.js"
+#: The notebook template's stylesheets (the same for every report), shared like plotly.js.
+NOTEBOOK_CSS = f"{ASSETS_DIR}/notebook.css"
+_HEAD_STYLE = re.compile(r"<style[^>]*>(.*?)</style>\s*", re.S)
+
+
+def _split_head_styles(page: str) -> tuple[str, str]:
+    """Move the template's ``<style>`` blocks out of the page's head: (page with a link, their CSS)."""
+    head, sep, rest = page.partition("</head>")
+    css = "\n".join(m.group(1) for m in _HEAD_STYLE.finditer(head))
+    head = _HEAD_STYLE.sub("", head)
+    return head + f'<link rel="stylesheet" href="{NOTEBOOK_CSS}"/>\n' + sep + rest, css
+
+
+def _template_css() -> str:
+    """The stylesheets :func:`render_html` moves out of every report (those of an empty notebook)."""
+    page, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.v4.new_notebook())
+    return _split_head_styles(page)[1]
+
+
 #: The run's landing page, next to its reports.
 LANDING_PAGE = "index.html"
 # The lab template loads require.js and MathJax from a CDN; the reports need neither.
@@ -219,6 +238,9 @@ def render_html(nb: nbformat.NotebookNode, title: str) -> str:
     # require.js (CDN) would capture plotly.js as an AMD module, MathJax (CDN) is not needed (no LaTeX),
     # and the mermaid loader imports from a CDN: drop all three.
     body = _MERMAID_SCRIPT.sub("", _EXTERNAL_SCRIPT.sub("", body))
+    body, css = _split_head_styles(body)
+    if css != _template_css():  # never drop a style the shared file does not hold
+        raise RuntimeError("the notebook template's stylesheets differ from an empty notebook's")
     body = body.replace("</head>", f'{_STYLE}<script src="{PLOTLY_JS}"></script>\n</head>', 1)
     body, hidden = re.subn(r'<body class="', '<body class="ea-code-hidden ', body, count=1)
     if not hidden:
@@ -230,7 +252,7 @@ def render_html(nb: nbformat.NotebookNode, title: str) -> str:
 
 
 def write_assets(report_dir: Path) -> Path:
-    """Put the files the reports share (plotly.js) into ``<report_dir>/assets/``.
+    """Put the files the reports share (plotly.js, the template's CSS) into ``<report_dir>/assets/``.
 
     The copy is rewritten only when it differs from the installed plotly's, so re-running a
     report leaves the file untouched.
@@ -250,6 +272,10 @@ def write_assets(report_dir: Path) -> Path:
     if not target.is_file() or target.read_bytes() != source.read_bytes():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+    css = Path(report_dir) / NOTEBOOK_CSS
+    text = _template_css()
+    if not css.is_file() or css.read_text(encoding="utf-8") != text:
+        css.write_text(text, encoding="utf-8")
     return target
 
 
