@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@echo "Setting up $(VENV) with $$($(PYTHON) --version) ..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev,spark]'
 	@touch $(STAMP)
 
-setup: $(STAMP) system-deps ## Create .venv, install the package with pinned dependencies, and Chromium
+setup: $(STAMP) system-deps ## Create .venv, install the package (with the [spark] extra) pinned, Chromium and Java
 
 # Chromium renders the static PNG beside every figure (kaleido drives it). Installed from Debian
 # when missing and we are root; otherwise a warning, and figures are exported without PNG.
@@ -39,6 +39,15 @@ system-deps:
 		|| echo "warning: could not install chromium; figures will have no static PNG" >&2; \
 	else \
 		echo "warning: Chromium not found (install the Debian package chromium as root); figures will have no static PNG" >&2; \
+	fi
+	@# Java runs the Spark SQL engine (the [spark] extra; `--engine spark`), from Debian as Chromium is.
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing a Java runtime (Debian package default-jre-headless) for the Spark SQL engine ..."; \
+		apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null \
+		|| echo "warning: could not install Java; --engine spark will not run" >&2; \
+	else \
+		echo "warning: Java not found (install the Debian package default-jre-headless as root); --engine spark will not run" >&2; \
 	fi
 
 report: setup ## The main job: simulate, validate, build the database, run SQL, execute and render notebooks

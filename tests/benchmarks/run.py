@@ -4,10 +4,17 @@ Each benchmark runs in its own Python process so that its peak memory (max RSS o
 or of the largest child it started, such as a notebook kernel) is its own.
 Results go to .bench/results.json and a table on stdout; the exit status is 1 when a target
 is missed. Benchmarks are never part of `make test`.
+
+Besides the ones below, every ``bench_*.py`` module in this folder adds its own: ``BENCHMARKS``
+(code strings, as here; a line ``BENCH_INNER seconds`` times the core step only and a line
+``BENCH_EXTRA {json}`` adds fields such as ``note`` or ``problem``), ``COMMANDS`` (``name -> (function returning a result dict, target
+seconds)``; a result may carry ``"problem"``, a sentence saying which further target was missed)
+and ``OPT_IN`` (names that run only when asked for by a word, e.g. ``make bench BENCH=100m``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -106,6 +113,9 @@ def run_one(code: str) -> dict:
     inner = [line for line in proc.stdout.splitlines() if line.startswith("BENCH_INNER ")]
     if inner:  # the benchmark timed its own core step (data generation excluded)
         result["seconds_with_setup"], result["seconds"] = result["seconds"], float(inner[-1].split()[1])
+    for line in proc.stdout.splitlines():  # further fields: {"note": ...}, {"problem": ...}, figures
+        if line.startswith("BENCH_EXTRA "):
+            result.update(json.loads(line.removeprefix("BENCH_EXTRA ")))
     return result
 
 
@@ -184,12 +194,32 @@ def machine() -> dict:
     return info
 
 
+def _plugins() -> tuple[dict, dict, set]:
+    """The benchmarks of the ``bench_*.py`` modules beside this file."""
+    benchmarks, commands, opt_in = {}, {}, set()
+    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        benchmarks.update(getattr(module, "BENCHMARKS", {}))
+        commands.update(getattr(module, "COMMANDS", {}))
+        opt_in |= set(getattr(module, "OPT_IN", ()))
+    return benchmarks, commands, opt_in
+
+
 def main(argv: list[str]) -> int:
-    """Run every benchmark, or those whose name contains one of the words in ``argv``."""
+    """Run every benchmark, or those whose name contains one of the words in ``argv``.
+
+    Opt-in benchmarks (long ones, such as 100M sessions) run only when a word names them.
+    """
     OUT.mkdir(exist_ok=True)
     results, failed = {}, False
-    every = {**BENCHMARKS, **{k: (fn, target, None) for k, (fn, target) in COMMANDS.items()}}
-    chosen = {k: v for k, v in every.items() if not argv or any(w.lower() in k.lower() for w in argv)}
+    more_benchmarks, more_commands, opt_in = _plugins()
+    commands = {**COMMANDS, **more_commands}
+    every = {**BENCHMARKS, **more_benchmarks, **{k: (fn, target, None) for k, (fn, target) in commands.items()}}
+    chosen = {
+        k: v for k, v in every.items() if (any(w.lower() in k.lower() for w in argv) if argv else k not in opt_in)
+    }
     host = machine()
     print(
         f"machine: {host['cpu']}, {host['cores']} cores, {host.get('memory_gib', '?')} GiB, "
@@ -200,7 +230,12 @@ def main(argv: list[str]) -> int:
         t0 = time.perf_counter()
         r = code() if callable(code) else run_one(code)
         r.update(target_seconds=target_s, target_peak_gib=target_gib, wall_seconds=time.perf_counter() - t0)
-        ok = "error" not in r and r["seconds"] <= target_s and (target_gib is None or r["peak_gib"] <= target_gib)
+        ok = (
+            "error" not in r
+            and "problem" not in r
+            and r["seconds"] <= target_s
+            and (target_gib is None or r["peak_gib"] <= target_gib)
+        )
         failed |= not ok
         r["status"] = "ok" if ok else "MISSED"
         results[name] = r
@@ -208,6 +243,8 @@ def main(argv: list[str]) -> int:
             print(f"{name:52} {'-':>9} {target_s:>8.0f} {'-':>9}  ERROR {r['error']}", flush=True)
         else:
             extra = f" ({r['ratio_to_python']:.1f}x `python -c pass`)" if "ratio_to_python" in r else ""
+            extra += f" ({r['note']})" if "note" in r else ""
+            extra += f" MISSED: {r['problem']}" if "problem" in r else ""
             print(
                 f"{name:52} {r['seconds']:>9.2f} {target_s:>8.0f} {r['peak_gib']:>9.2f}  {r['status']}{extra}",
                 flush=True,
