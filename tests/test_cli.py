@@ -98,7 +98,7 @@ def test_report_runs_end_to_end_on_a_small_simulation(tmp_path, capsys):
     assert main(["report", "--n-sessions", "1500", "--seed", "4", "--db", str(db), "--no-notebooks"]) == 0
     captured = capsys.readouterr()
     assert "Rows read: 1,500 | kept: 1,500 | quarantined: 0" in captured.out
-    assert "(20 SQL queries run)" in captured.out
+    assert "(20 SQL queries run on sqlite)" in captured.out
     assert "Simulator truth: discount offer effect (ATE)" in captured.out
     assert "[20/20] 20_weekly_trend" in captured.err  # progress is shown
     assert db.is_file()
@@ -130,3 +130,33 @@ def test_console_script_and_module_entry_points_exist():
         [sys.executable, "-m", "ecommerce_analytics", "simulate", "--n-sessions", "0"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "must be at least 1" in bad.stderr
+
+
+def test_simulate_writes_parquet_in_chunks_and_csv_stays_capped_in_memory(tmp_path, capsys):
+    import pandas as pd
+
+    outs = []
+    for chunk in (700, 2500):
+        out = tmp_path / f"pq{chunk}"
+        assert (
+            main(
+                [
+                    "-q",
+                    "simulate",
+                    "--format",
+                    "parquet",
+                    "--n-sessions",
+                    "2500",
+                    "--chunk-size",
+                    str(chunk),
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
+        outs.append(pd.read_parquet(out / "customer_sessions"))
+    assert len(list((tmp_path / "pq700" / "customer_sessions").glob("*.parquet"))) == 4
+    pd.testing.assert_frame_equal(outs[0], outs[1])  # same seed, same data, whatever the chunk size
+    assert main(["-q", "simulate", "--n-sessions", "5000001", "--out", str(tmp_path / "c")]) == 2
+    assert "at most 5,000,000 sessions in memory" in capsys.readouterr().err

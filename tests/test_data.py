@@ -110,13 +110,13 @@ def _header_case(p, h, r):
 
 
 def _renamed(p, h, r):
-    header = ["prices" if c == "price" else c for c in h]
+    header = ["userid" if c == "user_id" else c for c in h]
     return _write(p / "renamed.csv", header, r)
 
 
-def _missing_column(p, h, r):
-    j = h.index("rating")
-    return _write(p / "missing.csv", [c for c in h if c != "rating"], [x[:j] + x[j + 1 :] for x in r])
+def _missing_column(p, h, r, name="purchase_decision"):
+    j = h.index(name)
+    return _write(p / "missing.csv", [c for c in h if c != name], [x[:j] + x[j + 1 :] for x in r])
 
 
 def _unterminated_quote(p, h, r):
@@ -154,8 +154,8 @@ CASES = [
     ),
     Case("byte-order mark", _bom),
     Case("Latin-1 text", _latin1),
-    Case("missing column", _missing_column, error="missing required column(s): 'rating'"),
-    Case("renamed column", _renamed, error="'price' (found 'prices'; rename it)"),
+    Case("missing column", _missing_column, error="missing required column(s): 'purchase_decision' (name your"),
+    Case("renamed column", _renamed, error="'user_id' (found 'userid'; rename it or pass --map user_id=userid)"),
     Case("header in other case and blanks", _header_case),
     Case(
         "text in numeric column",

@@ -95,8 +95,8 @@ def test_build_replaces_atomically_and_leaves_no_temp_file(tmp_path, small_sim):
 
 
 def test_build_rejects_a_frame_without_the_contract(tmp_path, small_sim):
-    with pytest.raises(ValueError, match="lacks contract column"):
-        build_database(small_sim.sessions.drop(columns=["price"]), tmp_path / "x.sqlite")
+    with pytest.raises(ValueError, match="lacks .*contract column"):
+        build_database(small_sim.sessions.drop(columns=["user_id"]), tmp_path / "x.sqlite")
 
 
 @pytest.mark.parametrize("key", ["01_overall_metrics", "overall_metrics", "01", 1, "01_overall_metrics.sql"])
@@ -122,3 +122,14 @@ def test_a_query_without_header_is_refused(tmp_path):
 
 def test_query_files_live_in_the_project_sql_folder():
     assert all(q.path.parent == paths.QUERIES_DIR for q in list_queries())
+
+
+def test_engine_sqlite_gives_the_default_results(sim_db):
+    default = run_all(sim_db)
+    for name, frame in run_all(sim_db, engine="sqlite").items():
+        pd.testing.assert_frame_equal(frame, default[name], check_exact=True, obj=name)
+
+
+def test_run_query_needs_a_database_or_an_engine():
+    with pytest.raises(ValueError, match="^db: a SQLite database .* or an engine is required, got None$"):
+        run_query(None, 1)

@@ -612,3 +612,54 @@ def test_prediction_banner_states_the_source_and_on_the_simulator_what_was_plant
     )
     unknown = md.prediction_banner("data.csv", sessions, md.StageReport(md.BROWSE, _comparison(), {}), cart)
     assert unknown.startswith("Source: **data.csv**: 4 sessions") and "tested against chance" in unknown
+
+
+def test_leakage_readout_reports_the_timing_check_and_does_not_exclude_its_flags():
+    audit = pd.DataFrame(
+        {
+            "feature": ["abandoned_cart", "refunds_90d", "age"],
+            "auc": [0.75, 0.86, 0.65],
+            "determined_share": [0.39, 0.0, 0.0],
+            "cv_auc": [np.nan, 0.856, 0.64],
+            "full_auc": [np.nan, 0.87, 0.87],
+            "drop_cost": [np.nan, 0.29, np.nan],
+            "timing_check": [False, True, False],
+            "flagged": [True, True, False],
+            "reason": ["its value alone determines the target on 100.0% of rows", "check timing: ...", ""],
+        }
+    )
+    cart = pd.DataFrame({"feature": ["abandoned_cart"], "auc": [1.0], "determined_share": [1.0]})
+    readout = md.LeakageReadout({"rows": 10, "identity_holds": 10, "identity_fails": 0}, audit, cart)
+    assert readout.excluded_features == ["abandoned_cart"]  # a timing flag is a question, not an exclusion
+    assert readout.timing_sentence() == (
+        "Timing check (a column alone at cross-validated ROC-AUC 0.85 or more, or at 0.80 or more with its removal "
+        "costing at least 50% of the full model's lift over 0.5): **refunds_90d** carries most of the prediction "
+        "(all unflagged columns together score 0.870): check that it is known before the outcome before using it."
+    )
+    assert readout.sentence().endswith(readout.timing_sentence())
+    clean = md.LeakageReadout(readout.identity, audit.assign(timing_check=False, flagged=[True, False, False]), cart)
+    assert clean.timing_sentence().endswith(
+        "nothing is flagged; all unflagged columns together score 0.870, and the strongest alone, refunds_90d, 0.856."
+    )
+
+
+def test_a_stage_with_the_tuned_model_says_how_it_was_validated(small_sim):
+    frame = md.stage_frame(small_sim.sessions.head(800), md.BROWSE)
+    models = md.make_models(md.BROWSE.numeric, md.BROWSE.categorical, log_columns=md.LOG_COLUMNS, tuned=True, n_jobs=1)
+    small = {"n_estimators": [20, 40], "max_depth": [2, 3]}
+    models["xgboost"].set_params(model__n_estimators=30)
+    models[md.TUNED].set_params(model__search_space=small, model__default_settings={"n_estimators": 30})
+    models = {k: models[k] for k in ("logistic_regression", "xgboost", md.TUNED)}
+    report = md.evaluate_stage(small_sim.sessions.head(800), md.BROWSE, seed=0, models=models)
+    assert report.comparison.table().model.tolist() == ["logistic_regression", "xgboost", md.TUNED]
+    text = report.tuning_sentence()
+    cv = report.comparison.cv
+    assert text.startswith("**xgboost (tuned)**: its settings are searched inside each training fold")
+    assert f"cross-validated ROC-AUC {cv[md.TUNED].auc.estimate:.3f}" in text
+    assert f"untuned xgboost: {cv['xgboost'].auc.estimate:.3f}" in text
+    assert report.sentences()[-1] == text and "machine" not in text
+    tuning = report.to_dict()["tuning"]
+    assert tuning["search_space"] == small and tuning["chosen"] in [
+        report.comparison.pipelines[md.TUNED].named_steps["model"].candidates_[i] for i in range(4)
+    ]
+    assert len(frame) == 800

@@ -273,8 +273,10 @@ def test_demographic_screen_pools_small_locations_and_reports_hits():
     assert "age_group = 65+ (100.0% vs 0.0%)" in demo.sentence()
     with pytest.raises(ValueError, match="top_locations must be an integer"):
         seg.demographic_screen(sessions, top_locations=0)
-    with pytest.raises(ValueError, match="'location'"):
-        seg.demographic_screen(sessions.drop(columns="location"))
+    without_location = seg.demographic_screen(sessions.drop(columns="location"))  # the others are screened
+    assert set(without_location.screen.variable) == {"age_group", "gender", "income_level"}
+    with pytest.raises(ValueError, match="none of the columns 'age', 'gender', 'income_level', 'location'"):
+        seg.demographic_screen(sessions.drop(columns=["age", "gender", "income_level", "location"]))
 
 
 # ------------------------------------------------------------------------------- discounts

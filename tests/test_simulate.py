@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -11,9 +12,16 @@ from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import log_loss, roc_auc_score
 
+from ecommerce_analytics import simulate as simulate_module
 from ecommerce_analytics.data import validate_sessions
-from ecommerce_analytics.schema import COLUMN_NAMES, COLUMNS
-from ecommerce_analytics.simulate import PERSONAS, purchase_probabilities, simulate
+from ecommerce_analytics.schema import COLUMN_NAMES, COLUMNS, TABLE_NAME
+from ecommerce_analytics.simulate import (
+    PARQUET_TABLES,
+    PERSONAS,
+    purchase_probabilities,
+    simulate,
+    simulate_to_parquet,
+)
 
 
 def _digest(sim) -> str:
@@ -223,3 +231,136 @@ def test_pre_period_covariate_predicts_the_outcome(large_sim):
     merged = pre.set_index("user_id").join(per_user, how="inner")
     rho = stats.spearmanr(merged.pre_purchases, merged.conversion).statistic
     assert rho > 0.1
+
+
+# ------------------------------------------------------------------------------- Parquet at scale
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 1,000 sessions, so that small datasets span several blocks."""
+    monkeypatch.setattr(simulate_module, "PARQUET_BLOCK_SESSIONS", 1000)
+    return 1000
+
+
+def _tables(out) -> dict[str, pd.DataFrame]:
+    return {name: out.read(name) for name in PARQUET_TABLES}
+
+
+def test_parquet_same_data_whatever_the_chunk_size(tmp_path, small_blocks):
+    lines: list[str] = []
+    a = simulate_to_parquet(2600, seed=3, out_dir=tmp_path / "a", chunk_size=700, progress=lines.append)
+    b = simulate_to_parquet(2600, seed=3, out_dir=tmp_path / "b", chunk_size=5000)
+    assert a.blocks == b.blocks == 3
+    assert len(a.files[TABLE_NAME]) == 4 and len(b.files[TABLE_NAME]) == 1
+    assert [len(pd.read_parquet(p)) for p in a.files[TABLE_NAME]] == [700, 700, 700, 500]
+    assert [len(pd.read_parquet(p)) for p in a.files["truth/sessions"]] == [700, 700, 700, 500]  # aligned files
+    for name, frame in _tables(a).items():
+        pd.testing.assert_frame_equal(frame, b.read(name), obj=name)
+    assert (tmp_path / "a/truth/truth.json").read_text() == (tmp_path / "b/truth/truth.json").read_text()
+    assert a.truth == json.loads((tmp_path / "a/truth/truth.json").read_text()) | {"personas": a.truth["personas"]}
+    # One progress line per sessions file, then the totals.
+    wrote = [line for line in lines if line.startswith("wrote customer_sessions/part-")]
+    assert len(wrote) == 4 and "2,600 of 2,600 sessions" in wrote[-1] and lines[-1].startswith("simulated 2,600")
+    manifest = json.loads((tmp_path / "a/simulation.json").read_text())
+    assert manifest["rows"][TABLE_NAME] == 2600 and manifest["block_sessions"] == 1000
+
+
+def test_parquet_blocks_are_whole_independent_populations(tmp_path, small_blocks):
+    out = simulate_to_parquet(2600, seed=3, out_dir=tmp_path, chunk_size=1000)
+    t = _tables(out)
+    s = t[TABLE_NAME]
+    assert list(s.columns) == ["session_id", *COLUMN_NAMES] and s.session_id.tolist() == list(range(1, 2601))
+    assert t["truth/sessions"].session_id.equals(s.session_id)
+    # Block 0 is the in-memory simulation, table by table; the contract's dtypes throughout.
+    first = simulate(1000, seed=3)
+    pd.testing.assert_frame_equal(s.drop(columns="session_id").iloc[:1000], first.sessions)
+    pd.testing.assert_frame_equal(t["truth/sessions"].drop(columns="session_id").iloc[:1000], first.truth.sessions)
+    pd.testing.assert_frame_equal(t["user_pre_period"].iloc[: len(first.pre_period)], first.pre_period)
+    sessions, _, report = validate_sessions(s.drop(columns="session_id"))
+    assert report.rows_quarantined == 0
+    pd.testing.assert_frame_equal(sessions, s.drop(columns="session_id"))
+    # Users never span blocks; every block covers the 12 weeks.
+    block = (s.session_id - 1) // 1000
+    assert (s.groupby("user_id").session_id.apply(lambda ids: ((ids - 1) // 1000).nunique()) == 1).all()
+    assert (s.groupby(block).purchase_date.agg(lambda d: (d.max() - d.min()).days) >= 70).all()
+    assert t["user_pre_period"].user_id.is_unique and set(t["truth/users"].user_id) == set(s.user_id)
+    assert len(t["truth/users"]) == out.n_users
+    # Another seed, other data.
+    other = simulate_to_parquet(1000, seed=4, out_dir=tmp_path / "other", chunk_size=1000)
+    assert not set(other.read(TABLE_NAME).user_id) & set(s.user_id)
+
+
+def test_parquet_truth_is_aggregated_over_the_blocks(tmp_path, small_blocks):
+    out = simulate_to_parquet(3500, seed=8, out_dir=tmp_path, chunk_size=2000)
+    truth, t = out.truth, out.read("truth/sessions")
+    effect = t.p_if_offered - t.p_if_not_offered
+    assert truth["n_sessions"] == 3500 and truth["params"]["parquet"] == {"block_sessions": 1000, "blocks": 4}
+    assert truth["discount_ate"] == pytest.approx(effect.mean(), rel=1e-12)
+    assert truth["discount_att"] == pytest.approx(effect[t.discount_offered].mean(), rel=1e-12)
+    for name, value in truth["discount_ate_by_persona"].items():
+        assert value == pytest.approx(effect[t.persona == name].mean(), rel=1e-12)
+    assert truth["experiment"]["sessions"] == t.variant.notna().sum()
+    assert truth["policy"]["discount"]["offered_share"] == pytest.approx(t.discount_offered.mean(), rel=1e-12)
+    s = out.read(TABLE_NAME)
+    extra = np.where(t.discount_offered, t.p_purchase - t.p_if_not_offered, 0.0)
+    assert truth["policy"]["discount"]["incremental_list_revenue"] == pytest.approx((extra * s.price).mean(), rel=1e-12)
+    # Means over the experiment's sessions: between the blocks' own values, and lifts recomputed.
+    blocks = [
+        simulate_module._simulate(1000 if b < 3 else 500, 8, simulate_module._block_entropy(8, b), print)
+        for b in range(4)
+    ]
+    conv = [b.truth.experiment["conversion_control"] for b in blocks]
+    assert min(conv) < truth["experiment"]["conversion_control"] < max(conv)
+    elasticity = [b.truth.price_elasticity for b in blocks]
+    assert min(elasticity) < truth["price_elasticity"] < max(elasticity)
+    e = truth["experiment"]
+    assert e["absolute_lift"] == e["conversion_treatment"] - e["conversion_control"]
+    weights = np.array([b.truth.experiment["sessions"] for b in blocks])
+    assert e["conversion_treatment"] == pytest.approx(
+        np.average([b.truth.experiment["conversion_treatment"] for b in blocks], weights=weights), rel=1e-12
+    )
+
+
+def test_parquet_one_block_has_the_in_memory_truth(tmp_path):
+    out = simulate_to_parquet(800, seed=5, out_dir=tmp_path)
+    sim = simulate(800, seed=5)
+    expected = json.loads(json.dumps({f: getattr(sim.truth, f) for f in out.truth if f != "params"}))
+    written = json.loads((tmp_path / "truth/truth.json").read_text())
+    assert {k: v for k, v in written.items() if k != "params"} == expected
+    assert written["params"] == {**sim.truth.params, "parquet": {"block_sessions": 1_000_000, "blocks": 1}}
+
+
+def test_parquet_empty_tables_still_have_a_typed_file(tmp_path):
+    out = simulate_to_parquet(1, seed=0, out_dir=tmp_path)
+    for name in PARQUET_TABLES:
+        assert len(out.files[name]) == 1 and out.files[name][0].is_file()
+    assert list(out.read("experiment_assignments").columns) == ["user_id", "variant", "assigned_at"]
+    assert out.read(TABLE_NAME).dtypes.drop("session_id").to_dict() == simulate(1, seed=0).sessions.dtypes.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_sessions": 0}, "n_sessions must be a positive integer, got 0"),
+        ({"n_sessions": 2.5}, "n_sessions must be a positive integer"),
+        ({"chunk_size": 0}, "chunk_size must be a positive integer, got 0"),
+        ({"chunk_size": True}, "chunk_size must be a positive integer"),
+        ({"seed": -1}, "seed must be a non-negative integer, got -1"),
+    ],
+)
+def test_parquet_bad_arguments_are_one_line_errors(tmp_path, kwargs, message):
+    args = {"n_sessions": 10, "seed": 1, "out_dir": tmp_path / "out", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        simulate_to_parquet(**args)
+    assert not (tmp_path / "out").exists()
+
+
+def test_parquet_refuses_a_non_empty_folder_unless_overwrite(tmp_path, small_blocks):
+    simulate_to_parquet(1500, seed=1, out_dir=tmp_path, chunk_size=300)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"out_dir '.*' is not empty \(pass overwrite=True"):
+        simulate_to_parquet(10, seed=1, out_dir=tmp_path)
+    with pytest.raises(ValueError, match="out_dir must be a folder"):
+        simulate_to_parquet(10, seed=1, out_dir=tmp_path / "notes.txt")
+    out = simulate_to_parquet(1500, seed=1, out_dir=tmp_path, chunk_size=5000, overwrite=True)
+    assert sorted(p.name for p in (tmp_path / TABLE_NAME).iterdir()) == ["part-00000.parquet"]
+    assert (tmp_path / "notes.txt").read_text() == "mine" and out.rows[TABLE_NAME] == 1500

@@ -10,7 +10,7 @@ SELECT
     SUM(add_to_cart) AS carts,
     SUM(abandoned_cart) AS abandoned_carts,
     1.0 * SUM(abandoned_cart) / NULLIF(SUM(add_to_cart), 0) AS cart_abandonment_rate,
-    TOTAL(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END) AS revenue,
+    COALESCE(SUM(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END), 0.0) AS revenue,
     AVG(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END) AS avg_order_value,
     AVG(time_spent) AS avg_session_seconds,
     AVG(pages_visited) AS avg_pages,

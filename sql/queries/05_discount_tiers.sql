@@ -25,7 +25,7 @@ SELECT
     AVG(add_to_cart) AS cart_rate,
     AVG(purchase_decision) AS conversion_rate,
     AVG(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END) AS avg_order_value,
-    TOTAL(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END) AS revenue
+    COALESCE(SUM(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END), 0.0) AS revenue
 FROM tiered
 GROUP BY tier_order
 ORDER BY tier_order;

@@ -4,11 +4,11 @@
 WITH stages AS (
     SELECT 1 AS step, 'Sessions' AS stage, COUNT(*) AS sessions FROM customer_sessions
     UNION ALL
-    SELECT 2, 'Browsed 2+ pages', TOTAL(pages_visited >= 2) FROM customer_sessions
+    SELECT 2, 'Browsed 2+ pages', SUM(CASE WHEN pages_visited >= 2 THEN 1 ELSE 0 END) FROM customer_sessions
     UNION ALL
-    SELECT 3, 'Added to cart', TOTAL(add_to_cart) FROM customer_sessions
+    SELECT 3, 'Added to cart', SUM(add_to_cart) FROM customer_sessions
     UNION ALL
-    SELECT 4, 'Purchased', TOTAL(purchase_decision) FROM customer_sessions
+    SELECT 4, 'Purchased', SUM(purchase_decision) FROM customer_sessions
 )
 SELECT
     step,

@@ -21,7 +21,7 @@ SELECT
     AVG(pages_visited) AS avg_pages,
     AVG(time_spent) AS avg_session_seconds,
     AVG(price) AS avg_price,
-    TOTAL(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END) AS revenue
+    COALESCE(SUM(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END), 0.0) AS revenue
 FROM segmented
 GROUP BY segment
 ORDER BY sessions DESC, segment;

@@ -1,6 +1,6 @@
 -- Question: How do conversion, spend and engagement change across age decades (10s, 20s, ...)?
 SELECT
-    (age / 10) * 10 AS age_decade,
+    age - age % 10 AS age_decade,
     COUNT(*) AS sessions,
     AVG(age) AS avg_age,
     AVG(purchase_decision) AS conversion_rate,

@@ -18,12 +18,12 @@ segments AS (
         COUNT(*) AS sessions,
         SUM(add_to_cart) AS carts,
         SUM(purchase_decision) AS purchases,
-        TOTAL(CASE WHEN purchase_decision = 1 THEN net_price END) AS revenue
+        COALESCE(SUM(CASE WHEN purchase_decision = 1 THEN net_price END), 0.0) AS revenue
     FROM base
     GROUP BY income_level, engagement, price_tier
 ),
 totals AS (
-    SELECT SUM(sessions) AS all_sessions, TOTAL(revenue) AS all_revenue FROM segments
+    SELECT SUM(sessions) AS all_sessions, COALESCE(SUM(revenue), 0.0) AS all_revenue FROM segments
 )
 SELECT
     s.income_level,

@@ -24,7 +24,7 @@ SELECT
     AVG(discount_applied) AS avg_discount,
     AVG(add_to_cart) AS cart_rate,
     AVG(purchase_decision) AS conversion_rate,
-    TOTAL(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END) AS revenue
+    COALESCE(SUM(CASE WHEN purchase_decision = 1 THEN price * (1 - discount_applied / 100.0) END), 0.0) AS revenue
 FROM bucketed
 GROUP BY bucket_order
 ORDER BY bucket_order;

@@ -3,7 +3,7 @@
 SELECT
     category,
     COUNT(*) AS abandoned_carts,
-    TOTAL(price * (1 - discount_applied / 100.0)) AS value_at_risk,
+    COALESCE(SUM(price * (1 - discount_applied / 100.0)), 0.0) AS value_at_risk,
     AVG(price * (1 - discount_applied / 100.0)) AS avg_cart_value,
     AVG(discount_applied) AS avg_discount,
     AVG(CASE WHEN discount_applied = 0 THEN 1.0 ELSE 0.0 END) AS share_without_discount,

@@ -19,12 +19,19 @@ from pathlib import Path
 # Only light modules at start-up: `--help` must answer in well under a second. Each command
 # imports the analysis modules it needs (numpy, pandas, scikit-learn and Jupyter are slow to load).
 from . import __version__, paths
-from .config import DEFAULT_N_SESSIONS, DEFAULT_SEED, SIMULATED, run_name
+from .config import (
+    DEFAULT_N_SESSIONS,
+    DEFAULT_SEED,
+    MAX_N_SESSIONS_IN_MEMORY,
+    MAX_N_SESSIONS_PARQUET,
+    SIMULATED,
+    run_name,
+)
 
 EXIT_USAGE = 2
 #: Largest simulation the command line accepts (about 10 GiB of memory at peak for the
 #: notebooks); beyond it a run would exhaust memory long after it started.
-MAX_N_SESSIONS = 5_000_000
+MAX_N_SESSIONS = MAX_N_SESSIONS_IN_MEMORY
 #: Seeds are non-negative and below 2**32 (numpy's legacy seed range; any such seed is valid).
 MAX_SEED = 2**32 - 1
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -71,9 +78,17 @@ def _positive_int(text: str) -> int:
 
 def _n_sessions(text: str) -> int:
     value = _positive_int(text)
-    if value > MAX_N_SESSIONS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_N_SESSIONS:,} sessions, got {value:,}")
+    if value > MAX_N_SESSIONS_PARQUET:
+        raise argparse.ArgumentTypeError(f"at most {MAX_N_SESSIONS_PARQUET:,} sessions, got {value:,}")
     return value
+
+
+def _check_in_memory_size(n_sessions: int, hint: str) -> None:
+    """Runs held in memory are capped (:data:`~ecommerce_analytics.config.MAX_N_SESSIONS_IN_MEMORY`)."""
+    if n_sessions > MAX_N_SESSIONS_IN_MEMORY:
+        raise UsageError(
+            f"--n-sessions: at most {MAX_N_SESSIONS_IN_MEMORY:,} sessions in memory, got {n_sessions:,}{hint}"
+        )
 
 
 def _seed(text: str) -> int:
@@ -95,7 +110,8 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--source",
         default=SIMULATED,
-        help=f"'{SIMULATED}' (default) or the path of a CSV/Parquet file under the data contract",
+        help=f"'{SIMULATED}' (default), the path of a CSV/Parquet file under the data contract, or a folder of "
+        "Parquet files (a large source: validated in batches, aggregates in DuckDB, a stated sample for the rest)",
     )
     p.add_argument(
         "--n-sessions",
@@ -106,6 +122,34 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--seed", type=_seed, default=DEFAULT_SEED, help=f"simulator seed, 0 to {MAX_SEED:,} (default {DEFAULT_SEED})"
     )
+    _add_mapping_args(p)
+
+
+def _add_mapping_args(p: argparse.ArgumentParser) -> None:
+    """``--mapping FILE`` and ``--map contract=yours``: a data file's own column names."""
+    p.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help='TOML file of your column names: a [columns] table of contract_column = "your_column" lines',
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="CONTRACT=YOURS",
+        help="one column of yours for a contract column, e.g. --map user_id=customer_id (repeat it; "
+        "overrides --mapping for that column)",
+    )
+
+
+def _column_map(args: argparse.Namespace) -> dict[str, str] | None:
+    """The mapping of ``--mapping`` and ``--map`` (checked up front: a bad one is a usage error)."""
+    from .data.mapping import ColumnMapError, column_map
+
+    try:
+        return column_map(getattr(args, "mapping", None), getattr(args, "map", ()))
+    except ColumnMapError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # ------------------------------------------------------------------ up-front argument checks
@@ -181,8 +225,14 @@ def _check_db_to_write(value: str | None) -> None:
 
 
 def _check_source(value: str) -> None:
-    if str(value) != SIMULATED:
-        _check_in_file(value, "--source", "a data file")
+    if str(value) == SIMULATED:
+        return
+    path = Path(value)
+    if path.is_dir():  # a large source: a folder of Parquet files
+        if not any(path.rglob("*.parquet")):
+            raise UsageError(f"--source {path}: is a folder without Parquet files, not a data file")
+        return
+    _check_in_file(value, "--source", "a data file or a folder of Parquet files")
 
 
 def _check_notebooks(selection: Sequence[str] | None) -> None:
@@ -230,13 +280,22 @@ def _check_model(value: str) -> None:
 def check_args(args: argparse.Namespace) -> None:
     """Validate every argument of a command before any work; raises :class:`UsageError`."""
     command = args.command
+    if hasattr(args, "map"):
+        args.columns = _column_map(args)
+        if args.columns and getattr(args, "source", None) == SIMULATED:
+            raise UsageError("--mapping/--map: the simulator already uses the contract's names; give --source FILE")
     if command in ("report", "build-db"):
         _check_source(args.source)
         _check_db_to_write(args.db)
+        _check_in_memory_size(args.n_sessions, "")
     if command == "report":
         _check_notebooks(args.notebooks)
     elif command == "simulate":
         _check_out_dir(args.out, "--out")
+        if args.format == "csv":
+            _check_in_memory_size(args.n_sessions, " (--format parquet writes more, in chunks)")
+            if args.chunk_size is not None:
+                raise UsageError("--chunk-size: only with --format parquet")
     elif command == "validate":
         _check_out_file(args.quarantine_out, "--quarantine-out")
         _check_out_file(args.json, "--json")
@@ -250,7 +309,12 @@ def check_args(args: argparse.Namespace) -> None:
         _check_out_file(args.out, "--out")
         _check_not_the_input(args.out, "--out", args.data)
     elif command == "sql":
-        if not args.list:
+        if args.parquet:
+            if args.engine == "sqlite":
+                raise UsageError("--parquet: give --engine duckdb or spark (SQLite reads a database file, --db)")
+            if not Path(args.parquet).is_dir():
+                raise UsageError(f"--parquet {args.parquet}: not a folder")
+        elif not args.list:
             _check_db_to_read(args.db)
         _check_out_dir(args.out, "--out")
 
@@ -289,9 +353,23 @@ def _print_frame(name: str, frame, question: str | None = None) -> None:
 # --------------------------------------------------------------------------- subcommands
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate sessions with a known truth and write them (``simulate``)."""
-    from .simulate import simulate
+    from .simulate import simulate, simulate_to_parquet
 
     progress = Progress(args.quiet)
+    if args.format == "parquet":
+        try:
+            written = simulate_to_parquet(
+                args.n_sessions,
+                args.seed,
+                args.out,
+                chunk_size=args.chunk_size or 1_000_000,
+                overwrite=args.overwrite,
+                progress=progress,
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print(written.out_dir)
+        return 0
     sim = simulate(args.n_sessions, args.seed, progress=progress)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -310,7 +388,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Validate a file under the data contract and print the load report (``validate``)."""
     from .data import load_sessions
 
-    result = load_sessions(args.path, sep=args.sep)
+    result = load_sessions(args.path, sep=args.sep, columns=args.columns)
     print(result.report.summary())
     if args.quarantine_out and len(result.quarantine):
         Path(args.quarantine_out).parent.mkdir(parents=True, exist_ok=True)
@@ -340,11 +418,18 @@ def cmd_build_db(args: argparse.Namespace) -> int:
     from .sources import load_source
 
     progress = Progress(args.quiet)
-    data = load_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
+    data = load_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress, columns=args.columns)
     rep = data.loaded.report
     progress(f"{rep.rows_kept:,} rows kept, {rep.rows_quarantined:,} quarantined")
     sim = data.simulation
     db = Path(args.db) if args.db else paths.database_path(run_name(args.source, args.n_sessions, args.seed))
+    if data.dataset is not None:  # a large source: every validated row, copied in batches
+        from .engines import parquet_to_sqlite
+
+        path = parquet_to_sqlite(data.dataset, db, progress=progress)
+        progress(f"database written: {path}")
+        print(path)
+        return 0
     path = build_database(
         data.sessions,
         db,
@@ -367,13 +452,27 @@ def cmd_sql(args: argparse.Namespace) -> int:
         return 0
     names = [q.name for q in list_queries()] if args.all or not args.queries else args.queries
     queries = [get_query(n) for n in names]
+    if args.engine == "sqlite" and not args.parquet:
+        _run_queries(queries, lambda q: run_query(args.db, q), args)
+        return 0
+    from .engines import connect_engine
+
+    source = {"parquet": args.parquet} if args.parquet else {"database": args.db}
+    extra = {"master": args.master} if args.engine == "spark" else {}
+    Progress(args.quiet)(f"opening the {args.engine} engine on {args.parquet or args.db}")
+    with connect_engine(args.engine, **source, **extra) as engine:
+        _run_queries(queries, lambda q: run_query(engine, q), args)
+    return 0
+
+
+def _run_queries(queries, run, args: argparse.Namespace) -> None:
+    """Print each query's result (and write it to ``--out``)."""
     for q in queries:
-        frame = run_query(args.db, q)
+        frame = run(q)
         _print_frame(q.name, frame, q.question)
         if args.out:
             Path(args.out).mkdir(parents=True, exist_ok=True)
             _write_csv(frame, Path(args.out) / f"{q.name}.csv", args.raw_csv)
-    return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -385,7 +484,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     pipeline, card = load_model(args.model)
     scope = f"the {card['stage']} stage" if card.get("stage") else "every session"
     progress(f"model: {card.get('model', '?')} for {scope} ({len(card['features'])} features)")
-    loaded = load_sessions(args.data, sep=args.sep)
+    loaded = load_sessions(args.data, sep=args.sep, columns=args.columns)
     rep = loaded.report
     if rep.rows_quarantined:
         reasons = "; ".join(f"{k}: {v}" for k, v in rep.quarantine_reasons.items())
@@ -433,20 +532,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .sources import ensure_database, prepare_source
 
     progress = Progress(args.quiet)
-    run = Run(str(args.source), args.n_sessions, args.seed)
+    run = Run(str(args.source), args.n_sessions, args.seed, columns=args.columns)
     progress(f"source: {args.source}")
     # The data are simulated (or read) once and the database built once: the notebooks read both.
-    data = prepare_source(args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress)
+    data = prepare_source(
+        args.source, n_sessions=args.n_sessions, seed=args.seed, progress=progress, columns=args.columns
+    )
     rep = data.loaded.report
     progress(f"validated: {rep.rows_in:,} rows in, {rep.rows_kept:,} kept, {rep.rows_quarantined:,} quarantined")
     sim = data.simulation
-    db_path = Path(args.db) if args.db else run.database
-    ensure_database(data, db_path, progress=progress)
-    progress(f"database: {db_path}")
-    results = run_all(db_path, progress=progress)
+    if data.dataset is not None:  # a large source: the library runs on its validated Parquet folder
+        engine_name = "duckdb" if args.engine == "sqlite" else args.engine
+        with data.engine(engine_name) as engine:
+            results = run_all(engine, progress=progress)
+        where = f"{data.dataset} (Parquet)"
+    else:
+        engine_name = args.engine
+        db_path = Path(args.db) if args.db else run.database
+        ensure_database(data, db_path, progress=progress)
+        progress(f"database: {db_path}")
+        results = run_all(db_path, progress=progress, engine=None if args.engine == "sqlite" else args.engine)
+        where = str(db_path)
     overall = results["01_overall_metrics"].iloc[0]
     print("\n" + rep.summary())
-    print(f"\nDatabase: {db_path} ({len(results)} SQL queries run)")
+    print(f"\nDatabase: {where} ({len(results)} SQL queries run on {engine_name})")
     print(
         f"Sessions {int(overall.sessions):,} | users {int(overall.users):,} | conversion "
         f"{overall.conversion_rate:.1%} | cart abandonment {overall.cart_abandonment_rate:.1%} | "
@@ -525,6 +634,12 @@ def _add_report(sub) -> None:
         help="database path (default: data/processed/ecommerce.sqlite for the default run, "
         "data/processed/<run>.sqlite otherwise)",
     )
+    p.add_argument(
+        "--engine",
+        choices=("sqlite", "duckdb", "spark"),
+        default="sqlite",
+        help="engine of the SQL library's run (default sqlite; the notebooks' queries use SQLite)",
+    )
     p.add_argument("--notebooks", nargs="+", metavar="NB", help="run only these notebooks (numbers or names)")
     p.add_argument("--no-notebooks", action="store_true", help="skip executing and rendering the notebooks")
     p.set_defaults(func=cmd_report)
@@ -532,15 +647,27 @@ def _add_report(sub) -> None:
 
 def _add_simulate(sub) -> None:
     """The ``simulate`` subcommand."""
-    p = sub.add_parser("simulate", help="write simulated sessions, experiment tables and the truth to CSV")
+    p = sub.add_parser(
+        "simulate", help="write simulated sessions, experiment tables and the truth to CSV, or to Parquet in chunks"
+    )
     p.add_argument(
         "--n-sessions",
         type=_n_sessions,
         default=DEFAULT_N_SESSIONS,
-        help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}, at most {MAX_N_SESSIONS:,})",
+        help=f"sessions to simulate (default {DEFAULT_N_SESSIONS:,}; at most {MAX_N_SESSIONS_IN_MEMORY:,} to CSV, "
+        f"{MAX_N_SESSIONS_PARQUET:,} to Parquet)",
     )
     p.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"0 to {MAX_SEED:,} (default {DEFAULT_SEED})")
     p.add_argument("--out", default=str(paths.PROCESSED_DIR / "simulated"), help="output folder")
+    p.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="csv (default: one file per table, in memory) or parquet (a folder per table, written in chunks "
+        "with bounded memory; the same seed gives the same data whatever the chunk size)",
+    )
+    p.add_argument("--chunk-size", type=_positive_int, default=None, help="rows per Parquet file (default 1,000,000)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing Parquet dataset in --out")
     p.set_defaults(func=cmd_simulate)
 
 
@@ -549,6 +676,7 @@ def _add_validate(sub) -> None:
     p = sub.add_parser("validate", help="check a file against the data contract and print the report")
     p.add_argument("path", help="CSV or Parquet file")
     p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
+    _add_mapping_args(p)
     p.add_argument("--quarantine-out", help="write quarantined rows, with their reasons, to this CSV")
     p.add_argument("--json", help="write the report as JSON to this file")
     _add_raw_csv(p)
@@ -584,6 +712,7 @@ def _add_predict(sub) -> None:
     p.add_argument("--data", required=True, help="CSV or Parquet file of sessions under the data contract")
     p.add_argument("--out", required=True, help="CSV to write: line, ids, stage, purchase_probability, note")
     p.add_argument("--sep", type=_sep, default=",", help="CSV delimiter, one character (default ',')")
+    _add_mapping_args(p)
     _add_raw_csv(p)
     p.set_defaults(func=cmd_predict)
 
@@ -605,6 +734,18 @@ def _add_sql(sub) -> None:
     p.add_argument("--all", action="store_true", help="run every query")
     p.add_argument("--list", action="store_true", help="list the queries and the question each answers")
     p.add_argument("--db", default=str(paths.DEFAULT_DATABASE), help="database path")
+    p.add_argument(
+        "--engine",
+        choices=("sqlite", "duckdb", "spark"),
+        default="sqlite",
+        help="SQL engine (default sqlite; duckdb and spark run the same queries, transpiled with SQLGlot)",
+    )
+    p.add_argument(
+        "--parquet", metavar="DIR", help="a Parquet folder (one sub-folder per table) to query instead of --db"
+    )
+    p.add_argument(
+        "--master", default="local[2]", help="Spark master URL: local[N] (default local[2]), spark://host:7077, yarn"
+    )
     p.add_argument("--out", help="also write each result to OUT/<query>.csv")
     _add_raw_csv(p)
     p.set_defaults(func=cmd_sql)
@@ -622,6 +763,7 @@ def _expected_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Base
     for module, names, into in (
         ("data", ("DataContractError", "KaggleFetchError"), usage),
         ("database", ("QueryError", "DatabaseFileError"), usage),
+        ("engines", ("EngineUnavailableError",), usage),
         ("modeling", ("ModelMismatchError", "ModelFileError"), usage),
         ("pipeline", ("NotebookError",), failure),
     ):

@@ -14,6 +14,9 @@ __all__ = [
     "SIMULATED",
     "DEFAULT_N_SESSIONS",
     "DEFAULT_SEED",
+    "MAX_N_SESSIONS_IN_MEMORY",
+    "MAX_N_SESSIONS_PARQUET",
+    "SAMPLE_SESSIONS",
     "DEFAULT_RUN",
     "SIGNIFICANT_DIGITS",
     "run_name",
@@ -24,6 +27,15 @@ SIMULATED = "simulated"
 #: The embedded default run: ``simulate(DEFAULT_N_SESSIONS, DEFAULT_SEED)``.
 DEFAULT_N_SESSIONS = 20_000
 DEFAULT_SEED = 42
+#: The most sessions simulated in memory (a run, ``simulate`` to CSV): about 1.5 GiB of tables.
+MAX_N_SESSIONS_IN_MEMORY = 5_000_000
+#: A Parquet folder source is validated batch by batch and its aggregates are computed in DuckDB;
+#: the row-level analyses (segment screens, clustering, models) use every session of a stratified
+#: sample of customers, about this many sessions (all of them when there are fewer).
+SAMPLE_SESSIONS = 500_000
+#: The most sessions ``simulate --format parquet`` writes (chunked: memory stays bounded; disk is
+#: about 220 MB per million sessions).
+MAX_N_SESSIONS_PARQUET = 1_000_000_000
 #: Floats in committed outputs (results JSON, figure data, model cards) are written with at most
 #: this many significant digits, so that the last bits of a floating-point reduction (which vary
 #: with the CPU, the BLAS kernel and the thread count) never reach a committed file.

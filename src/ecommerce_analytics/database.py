@@ -3,6 +3,10 @@
 :func:`build_database` writes the sessions (and, for simulated data, the experiment tables)
 into a SQLite file. :func:`list_queries`, :func:`run_query` and :func:`run_all` execute the
 questions in ``sql/queries/NN_name.sql``; each file opens with a ``-- Question:`` comment.
+The files are the canonical text, in SQLite's dialect; ``engine="duckdb"`` or ``"spark"`` (or an
+engine from :func:`ecommerce_analytics.engines.connect_engine`) runs them transpiled on DuckDB
+or Spark SQL. Every query ends with an ``ORDER BY`` on a unique key, so rows come in the same
+order on every engine.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from . import paths
-from .schema import COLUMN_NAMES, TABLE_NAME, sqlite_ddl
+from .schema import COLUMN_NAMES, REQUIRED_COLUMNS, TABLE_NAME, sqlite_ddl
+
+if TYPE_CHECKING:
+    from .engines import Engine
 
 __all__ = [
     "Query",
@@ -30,6 +38,7 @@ __all__ = [
     "get_query",
     "run_query",
     "run_all",
+    "read_sql",
     "DatabaseFileError",
     "check_database_file",
 ]
@@ -178,7 +187,8 @@ def _insert(conn: sqlite3.Connection, table: str, frame: pd.DataFrame, ddl: str 
         data.itertuples(index=False, name=None),
     )
     for col in _INDEXES.get(table, ()):
-        conn.execute(f"CREATE INDEX idx_{table}_{col} ON {table} ({col})")
+        if col in frame.columns:
+            conn.execute(f"CREATE INDEX idx_{table}_{col} ON {table} ({col})")
 
 
 def build_database(
@@ -197,8 +207,9 @@ def build_database(
     Parameters
     ----------
     sessions : DataFrame
-        Frame with the contract's 19 columns (from :func:`~ecommerce_analytics.data.load_sessions`
-        or :func:`~ecommerce_analytics.simulate.simulate`).
+        Frame with the contract's columns (from :func:`~ecommerce_analytics.data.load_sessions`
+        or :func:`~ecommerce_analytics.simulate.simulate`); an optional column the data does not
+        have is stored as NULL, so every query runs and answers NULL where it needs it.
     path : path-like
         Destination; parent folders are created. An existing file is replaced.
     assignments, pre_period : DataFrame, optional
@@ -218,9 +229,10 @@ def build_database(
     ValueError
         ``sessions`` lacks contract columns.
     """
-    missing = [c for c in COLUMN_NAMES if c not in sessions.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in sessions.columns]
     if missing:
-        raise ValueError(f"sessions frame lacks contract column(s): {', '.join(missing)}")
+        raise ValueError(f"sessions frame lacks required contract column(s): {', '.join(missing)}")
+    absent = [c for c in COLUMN_NAMES if c not in sessions.columns]
     say = progress or (lambda _m: None)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -232,9 +244,9 @@ def build_database(
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
             say(f"writing {len(sessions):,} sessions to {TABLE_NAME}")
-            frame = sessions[list(COLUMN_NAMES)].copy()
+            frame = sessions.reindex(columns=list(COLUMN_NAMES))  # absent optional columns: NULL
             frame.insert(0, "session_id", range(1, len(frame) + 1))
-            _insert(conn, TABLE_NAME, frame, sqlite_ddl())
+            _insert(conn, TABLE_NAME, frame, sqlite_ddl(absent=absent))
             if assignments is not None:
                 say(f"writing {len(assignments):,} experiment assignments")
                 _insert(conn, "experiment_assignments", assignments)
@@ -367,70 +379,171 @@ def _as_connection(db: sqlite3.Connection | str | os.PathLike) -> tuple[sqlite3.
     return connect(db), True
 
 
-def run_query(db: sqlite3.Connection | str | os.PathLike, name: str | int | Query) -> pd.DataFrame:
-    """Execute one query and return its result as a frame.
+def read_sql(conn: sqlite3.Connection, sql: str, *, label: str = "query", where: str = "") -> pd.DataFrame:
+    """Run one statement on a SQLite connection; a failure is a one-line :class:`QueryError`.
 
     Parameters
     ----------
-    db : sqlite3.Connection or str or path-like
-        An open connection, or a database file opened read-only with :func:`connect`.
-    name : str or int or Query
-        The query, as :func:`get_query` finds it.
+    conn : sqlite3.Connection
+        Usually from :func:`connect` (read-only, with its authorizer).
+    sql : str
+        The statement.
+    label : str, default "query"
+        Names the statement in an error (the query's name).
+    where : str, default ""
+        Prefix of an error, e.g. the database path and ``": "``.
 
     Returns
     -------
     DataFrame
-        The query's result.
+        The result.
+
+    Raises
+    ------
+    QueryError
+        A statement that the connection does not allow, or a failure (one line, no SQL text).
+
+    Examples
+    --------
+    >>> read_sql(sqlite3.connect(":memory:"), "SELECT 1 AS one").one.item()
+    1
+    """
+    try:
+        return pd.read_sql_query(sql, conn)
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        if "not authorized" in str(exc) or "authorization denied" in str(exc):
+            raise QueryError(
+                f"{label}: not allowed on a read-only query connection (statements may only read)"
+            ) from None
+        # A damaged file, or a database without the project's tables: one line, not a traceback.
+        text = str(exc)
+        detail = (text.rsplit("': ", 1)[-1] if "': " in text else text).strip() or type(exc).__name__  # no SQL text
+        raise QueryError(f"{where}{label} failed: {' '.join(detail.split())}") from None
+
+
+def _as_engine(db: object, engine: object) -> tuple[Engine, bool]:
+    """The engine to run on, and whether the caller's call owns (and closes) it."""
+    from .engines import ENGINES, Engine, connect_engine
+
+    if db is None and engine is None:
+        raise ValueError("db: a SQLite database (path or connection) or an engine is required, got None")
+    if isinstance(engine, Engine):
+        if db is not None and db is not engine:
+            raise ValueError("db: pass db=None (or the engine itself) when engine is an engine object")
+        return engine, False
+    if isinstance(db, Engine):
+        if engine is not None and engine != db.name:
+            raise ValueError(f"engine={engine!r} does not match the {db.name} engine passed as db")
+        return db, False
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)} or an engine object, got {engine!r}")
+    if engine == "sqlite":
+        return connect_engine("sqlite", database=db), True
+    if db is None:
+        raise ValueError(f"db: the {engine} engine needs a Parquet folder or a SQLite database file, got None")
+    source = Path(db)
+    if source.is_dir():
+        return connect_engine(engine, parquet=source), True
+    return connect_engine(engine, database=source), True
+
+
+def run_query(
+    db: sqlite3.Connection | str | os.PathLike | Engine | None,
+    name: str | int | Query,
+    *,
+    engine: str | Engine | None = None,
+) -> pd.DataFrame:
+    """Execute one query and return its result as a frame.
+
+    Parameters
+    ----------
+    db : sqlite3.Connection or str or path-like or Engine or None
+        An open connection, a database file opened read-only with :func:`connect`, or an
+        engine from :func:`~ecommerce_analytics.engines.connect_engine`. With ``engine="duckdb"``
+        or ``"spark"``, a Parquet folder (one sub-folder or file per table) or a SQLite file.
+        ``None`` when ``engine`` is an engine object.
+    name : str or int or Query
+        The query, as :func:`get_query` finds it.
+    engine : {"sqlite", "duckdb", "spark"} or Engine, optional
+        Where to run the query's canonical (SQLite) text, transpiled for the engine. Default:
+        SQLite on ``db``, as always. A named engine is opened for this call and closed after it
+        (for several queries on DuckDB or Spark, open one with ``connect_engine`` and pass it).
+
+    Returns
+    -------
+    DataFrame
+        The query's result (integers as int64, reals as float64, on every engine).
 
     Raises
     ------
     QueryError
         Unknown query, a statement that is not allowed, or a failure (one line, no SQL text).
+    ValueError
+        An unknown engine name (the message lists the engines).
+
+    Examples
+    --------
+    >>> from ecommerce_analytics.engines import connect_engine
+    >>> from ecommerce_analytics.simulate import simulate
+    >>> frames = {"customer_sessions": simulate(500, seed=1).sessions}
+    >>> with connect_engine("duckdb", frames=frames) as duck:
+    ...     run_query(duck, "01_overall_metrics").sessions.item()
+    500
     """
     query = name if isinstance(name, Query) else get_query(name)
+    if engine is not None or not (isinstance(db, (sqlite3.Connection, str, os.PathLike))):
+        eng, owned = _as_engine(db, engine)
+        try:
+            return eng.run(query.sql)
+        except QueryError as exc:
+            raise QueryError(f"{query.name} failed on {eng.name}: {exc}") from None
+        finally:
+            if owned:
+                eng.close()
     conn, owned = _as_connection(db)
     try:
-        return pd.read_sql_query(query.sql, conn)
-    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
-        if "not authorized" in str(exc) or "authorization denied" in str(exc):
-            raise QueryError(
-                f"{query.name}: not allowed on a read-only query connection (statements may only read)"
-            ) from None
-        # A damaged file, or a database without the project's tables: one line, not a traceback.
         where = f"{db}: " if not isinstance(db, sqlite3.Connection) else ""
-        text = str(exc)
-        detail = (text.rsplit("': ", 1)[-1] if "': " in text else text).strip() or type(exc).__name__  # no SQL text
-        raise QueryError(f"{where}{query.name} failed: {' '.join(detail.split())}") from None
+        return read_sql(conn, query.sql, label=query.name, where=where)
     finally:
         if owned:
             conn.close()
 
 
 def run_all(
-    db: sqlite3.Connection | str | os.PathLike, *, progress: Callable[[str], None] | None = None
+    db: sqlite3.Connection | str | os.PathLike | Engine | None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    engine: str | Engine | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Execute every query of the library.
 
     Parameters
     ----------
-    db : sqlite3.Connection or str or path-like
+    db : sqlite3.Connection or str or path-like or Engine or None
         As :func:`run_query`.
     progress : callable, optional
         Receives ``[i/n] name`` before each query.
+    engine : {"sqlite", "duckdb", "spark"} or Engine, optional
+        As :func:`run_query`; a named engine is opened once for all the queries.
 
     Returns
     -------
     dict
         ``{query name: result frame}``, in file-name order.
     """
-    conn, owned = _as_connection(db)
+    if engine is not None or not (isinstance(db, (sqlite3.Connection, str, os.PathLike))):
+        conn, owned = _as_engine(db, engine)
+    else:
+        conn, owned = _as_connection(db)
     try:
         out = {}
         queries = list_queries()
         for i, q in enumerate(queries, 1):
             if progress:
                 progress(f"[{i}/{len(queries)}] {q.name}")
-            out[q.name] = run_query(conn, q)
+            out[q.name] = (
+                run_query(conn, q) if isinstance(conn, sqlite3.Connection) else run_query(None, q, engine=conn)
+            )
         return out
     finally:
         if owned:

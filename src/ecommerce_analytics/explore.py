@@ -64,6 +64,7 @@ __all__ = [
     "planted_truth",
     "ExploreSummary",
     "summary",
+    "at_scale",
 ]
 
 #: Categorical variables of the conversion screen (``age_group`` is derived from ``age``).
@@ -521,10 +522,15 @@ class SegmentScreen:
         )
 
 
+def _available(columns: Sequence[str], sessions: pd.DataFrame) -> list[str]:
+    """The default columns a dataset has (``age_group`` counts as present when ``age`` is)."""
+    return [c for c in columns if c in sessions or (c == "age_group" and "age" in sessions)]
+
+
 def segment_screen(
     sessions: pd.DataFrame,
-    categorical: Sequence[str] = SCREEN_CATEGORICAL,
-    numeric: Sequence[str] = SCREEN_NUMERIC,
+    categorical: Sequence[str] | None = None,
+    numeric: Sequence[str] | None = None,
 ) -> SegmentScreen:
     """Screen conversion by every level of the segment variables, with Holm's correction.
 
@@ -535,13 +541,16 @@ def segment_screen(
     ----------
     sessions : DataFrame
         Validated sessions.
-    categorical, numeric : sequence of str
-        Variables screened level by level, and variables cut into quintiles first.
+    categorical, numeric : sequence of str, optional
+        Variables screened level by level, and variables cut into quintiles first (default: those
+        of :data:`SCREEN_CATEGORICAL` and :data:`SCREEN_NUMERIC` that the data has).
 
     Returns
     -------
     SegmentScreen
     """
+    categorical = _available(SCREEN_CATEGORICAL, sessions) if categorical is None else categorical
+    numeric = _available(SCREEN_NUMERIC, sessions) if numeric is None else numeric
     if isinstance(categorical, str) or isinstance(numeric, str):
         raise ValueError("categorical and numeric must be sequences of column names, not a single string")
     if not list(categorical) and not list(numeric):
@@ -685,7 +694,7 @@ def quintile_contrast(sessions: pd.DataFrame, column: str, label: str | None = N
 
 
 def quintile_contrasts(
-    sessions: pd.DataFrame, variables: Mapping[str, str] = QUINTILE_VARIABLES
+    sessions: pd.DataFrame, variables: Mapping[str, str] | None = None
 ) -> dict[str, QuintileContrast]:
     """Run :func:`quintile_contrast` for each variable (price, session duration, sentiment by default).
 
@@ -693,13 +702,15 @@ def quintile_contrasts(
     ----------
     sessions : DataFrame
         Validated sessions.
-    variables : mapping of str to str
-        Column to label.
+    variables : mapping of str to str, optional
+        Column to label (default: those of :data:`QUINTILE_VARIABLES` that the data has).
 
     Returns
     -------
     dict of str to QuintileContrast
     """
+    if variables is None:
+        variables = {c: label for c, label in QUINTILE_VARIABLES.items() if c in sessions}
     if not isinstance(variables, Mapping) or not variables:
         raise ValueError(f"variables must be a non-empty mapping of column to label, got {variables!r}")
     return {column: quintile_contrast(sessions, column, label) for column, label in variables.items()}
@@ -741,16 +752,17 @@ class Correlations:
         )
 
 
-def correlations(sessions: pd.DataFrame, columns: Sequence[str] = CORRELATION_COLUMNS) -> Correlations:
+def correlations(sessions: pd.DataFrame, columns: Sequence[str] | None = None) -> Correlations:
     """Compute the Spearman correlation matrix of the given columns.
 
     Parameters
     ----------
     sessions : DataFrame
         Validated sessions.
-    columns : sequence of str
+    columns : sequence of str, optional
         Numeric columns; they must include ``purchase_decision``, ``add_to_cart`` and
-        ``abandoned_cart`` and at least one other.
+        ``abandoned_cart`` and at least one other (default: those of :data:`CORRELATION_COLUMNS`
+        that the data has).
 
     Returns
     -------
@@ -763,6 +775,8 @@ def correlations(sessions: pd.DataFrame, columns: Sequence[str] = CORRELATION_CO
     >>> correlations(s, ["x", "add_to_cart", "abandoned_cart", "purchase_decision"]).to_dict()["x"]
     0.774597
     """
+    if columns is None:
+        columns = _available(CORRELATION_COLUMNS, sessions)
     if isinstance(columns, str):
         raise ValueError("columns must be a sequence of column names, not a single string")
     columns = list(columns)
@@ -1168,11 +1182,14 @@ class ExploreSummary:
     screen: SegmentScreen
     discount: Estimate | None = None
     planted: PlantedTruth | None = None
+    sample_note: str | None = None
 
     def banner(self) -> str:
         """The source; on the simulator what it plants and what this notebook recovers."""
         o = self.overview
         span = f"{num(o.sessions)} sessions of {num(o.users)} users, from {o.first:%Y-%m-%d} to {o.last:%Y-%m-%d}"
+        if self.sample_note:
+            span = f"{span} in the sample. {self.sample_note}"
         if self.planted is None:
             return (
                 f"**Source: {o.label}** (a file under the data contract): {span}. Nothing is planted in a file and "
@@ -1233,7 +1250,38 @@ class ExploreSummary:
         return self.banner() + "\n\n" + self.answer()
 
 
-def summary(sessions: pd.DataFrame, label: str, truth: Any = None) -> ExploreSummary:
+def at_scale(data: Any) -> dict[str, Any]:
+    """For a large source, the product metrics and funnel computed in DuckDB on all its sessions.
+
+    Parameters
+    ----------
+    data : SourceData
+        The run's data (``run.load()``).
+
+    Returns
+    -------
+    dict
+        ``{}`` for data in memory; for a large source (a Parquet folder) ``product_readout``,
+        ``funnel_readout`` and ``sample_note``, the keyword arguments of :func:`summary`.
+    """
+    if getattr(data, "dataset", None) is None:
+        return {}
+    from . import scale
+
+    with data.engine("duckdb") as engine:
+        product, funnel = scale.product_readout_in_engine(engine), scale.funnel_readout_in_engine(engine)
+    return {"product_readout": product, "funnel_readout": funnel, "sample_note": data.sample_sentence()}
+
+
+def summary(
+    sessions: pd.DataFrame,
+    label: str,
+    truth: Any = None,
+    *,
+    product_readout: ProductMetrics | None = None,
+    funnel_readout: FunnelReadout | None = None,
+    sample_note: str | None = None,
+) -> ExploreSummary:
     """Compute the cheap steps notebook 01 opens with: overview, product metrics, funnel and segment screen.
 
     Parameters
@@ -1244,6 +1292,11 @@ def summary(sessions: pd.DataFrame, label: str, truth: Any = None) -> ExploreSum
         The run's label (``Run.label``).
     truth : SimulationTruth, optional
         The simulator's truth (``data.simulation.truth``), None for a file.
+    product_readout, funnel_readout : optional
+        Computed elsewhere, e.g. in an engine on all of a large source's sessions while
+        ``sessions`` is a sample (:func:`at_scale`); computed from ``sessions`` otherwise.
+    sample_note : str, optional
+        What ``sessions`` is when it is a sample (shown in the banner).
 
     Returns
     -------
@@ -1253,11 +1306,12 @@ def summary(sessions: pd.DataFrame, label: str, truth: Any = None) -> ExploreSum
     screen = segment_screen(sessions)
     return ExploreSummary(
         overview(sessions, label),
-        product_metrics(sessions),
-        funnel(sessions),
+        product_metrics(sessions) if product_readout is None else product_readout,
+        funnel(sessions) if funnel_readout is None else funnel_readout,
         screen,
         _discount_difference(sessions),
         None if truth is None else planted_truth(sessions, truth, screen),
+        sample_note,
     )
 
 

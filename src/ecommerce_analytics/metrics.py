@@ -9,7 +9,7 @@ re-exported here. The definitions match ``sql/queries/01_overall_metrics.sql``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ __all__ = [
     "Estimate",
     "proportion",
     "mean",
+    "funnel_from_counts",
     "net_revenue",
     "product_metrics",
     "METRIC_DEFINITIONS",
@@ -127,14 +128,41 @@ def funnel(sessions: pd.DataFrame, confidence: float | None = None, *, alpha: fl
     DataFrame
         ``stage, sessions, share_of_sessions, ci_low, ci_high, share_of_previous``.
     """
-    _, confidence = resolve_confidence(alpha, confidence)
-    n = len(sessions)
     counts = {
-        "Sessions": n,
+        "Sessions": len(sessions),
         "Browsed 2+ pages": int((sessions["pages_visited"] >= 2).sum()),
         "Added to cart": int(sessions["add_to_cart"].sum()),
         "Purchased": int(sessions[TARGET].sum()),
     }
+    return funnel_from_counts(counts, confidence, alpha=alpha)
+
+
+def funnel_from_counts(
+    counts: Mapping[str, int], confidence: float | None = None, *, alpha: float = 0.05
+) -> pd.DataFrame:
+    """The funnel table of stage counts (the first stage is every session), with intervals.
+
+    Parameters
+    ----------
+    counts : mapping of str to int
+        Sessions reaching each stage, in funnel order.
+    confidence : float, optional
+        Deprecated spelling of ``1 - alpha``.
+    alpha : float, default 0.05
+        One minus the intervals' coverage.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`funnel` (``stage, sessions, share_of_sessions, ci_low, ci_high, share_of_previous``).
+
+    Examples
+    --------
+    >>> funnel_from_counts({"Sessions": 10, "Purchased": 2}).share_of_previous.tolist()[1]
+    0.2
+    """
+    _, confidence = resolve_confidence(alpha, confidence)
+    n = next(iter(counts.values()))
     rows = []
     previous = None
     for stage, count in counts.items():

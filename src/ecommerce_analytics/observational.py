@@ -21,6 +21,7 @@ from . import causal
 from .metrics import bin_numeric
 from .readout import Decision, Readout, money
 from .reporting import ci, num, pct, pp
+from .schema import missing_for
 from .treatments import Contrast, above_median, discount_contrast
 
 __all__ = [
@@ -190,11 +191,18 @@ class ObservationalTest:
         """Trimming, weighted balance and whether a causal reading is allowed."""
         d, b = self.diagnostics, self.diagnostics["ipw_balance"]
         verdict = d["conclusion"]
+        missing = d.get("covariates_missing") or []
+        unadjusted = (
+            f" Not adjusted for {', '.join(missing)} (not in this dataset): any confounding through them remains."
+            if missing
+            else ""
+        )
         return (
             f"*{self.name}*: {d['trimming']['description']}; weighted balance: {int(b['imbalanced_weighted'].sum())} "
             f"of {len(b)} covariates with |SMD| > 0.1 (before weighting: {int(b['imbalanced_before'].sum())}); "
             "causal reading "
             + ("**allowed**." if verdict["allowed"] else "**withheld**: " + "; ".join(verdict["reasons"]) + ".")
+            + unadjusted
         )
 
     def balance_sentence(self) -> str:
@@ -258,18 +266,23 @@ def run_test(
         raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
     if outcome not in sessions.columns:
         raise ValueError(f"outcome must be a column of sessions, got {outcome!r}")
-    numeric = [k for k, v in COVARIATES.items() if v == "num" and k not in exclude]
-    categorical = [k for k, v in COVARIATES.items() if v == "cat" and k not in exclude]
+    # The covariates the data has: a dataset without some of them is adjusted for fewer confounders,
+    # and the diagnostics record which were missing.
+    numeric = [k for k, v in COVARIATES.items() if v == "num" and k not in exclude and k in sessions]
+    categorical = [k for k, v in COVARIATES.items() if v == "cat" and k not in exclude and k in sessions]
     table, balance, diagnostics = causal.estimate_all(
         sessions, outcome, contrast.treated, numeric, categorical, list(LOGGED), alpha=alpha, return_diagnostics=True
     )
     table.insert(0, "test", name)
+    diagnostics["covariates_missing"] = [k for k in COVARIATES if k not in exclude and k not in sessions]
     table["status"] = estimate_status(table, diagnostics["conclusion"], balance)
     return ObservationalTest(name, contrast, table, balance, diagnostics)
 
 
 def run_tests(sessions: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, ObservationalTest]:
     """The three tests: discount (:func:`~ecommerce_analytics.treatments.discount_contrast`), engagement and price.
+
+    A test whose columns the data does not have is left out (:func:`~ecommerce_analytics.schema.missing_for`).
 
     Engagement is "pages above the median" (without pages and time as covariates), price "price
     above the median" (without price). Engagement is an outcome of the session, not an action the
@@ -287,9 +300,13 @@ def run_tests(sessions: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, Obser
     -------
     dict of str to ObservationalTest
     """
-    return {
-        "discount": run_test(sessions, "discount", discount_contrast(sessions), {"discount_applied"}, alpha=alpha),
-        "engagement": run_test(
+    tests = {}
+    if not missing_for("discounts", sessions):
+        tests["discount"] = run_test(
+            sessions, "discount", discount_contrast(sessions), {"discount_applied"}, alpha=alpha
+        )
+    if not missing_for("engagement", sessions):
+        tests["engagement"] = run_test(
             sessions,
             "engagement",
             dataclasses.replace(
@@ -297,9 +314,10 @@ def run_tests(sessions: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, Obser
             ),
             {"pages_visited", "time_spent"},
             alpha=alpha,
-        ),
-        "price": run_test(sessions, "price", above_median(sessions["price"], "price"), {"price"}, alpha=alpha),
-    }
+        )
+    if not missing_for("revenue", sessions):
+        tests["price"] = run_test(sessions, "price", above_median(sessions["price"], "price"), {"price"}, alpha=alpha)
+    return tests
 
 
 def estimates_table(tests: Mapping[str, ObservationalTest]) -> pd.DataFrame:

@@ -25,6 +25,8 @@ __all__ = [
     "save_results",
     "load_results",
     "say",
+    "enable_skips",
+    "skipped_names",
     "pct",
     "num",
     "ci",
@@ -168,6 +170,78 @@ def say(markdown: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(markdown))
+
+
+def skipped_names(cell: str) -> list[str]:
+    r"""The names a cell assigns at its top level (a skipped cell leaves them ``None``).
+
+    Parameters
+    ----------
+    cell : str
+        Python source of a notebook cell.
+
+    Returns
+    -------
+    list of str
+        Assigned names, in order of first assignment.
+
+    Examples
+    --------
+    >>> skipped_names("funnel = brief.funnel\nviz.show(f)\na, (b, c) = 1, (2, 3)\nfor i in x: pass")
+    ['funnel', 'a', 'b', 'c', 'i']
+    """
+    import ast
+
+    names: list[str] = []
+    for node in ast.parse(cell).body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For)):
+            targets = [node.target]
+        for target in targets:
+            for leaf in ast.walk(target):
+                if isinstance(leaf, ast.Name) and leaf.id not in names:
+                    names.append(leaf.id)
+    return names
+
+
+def enable_skips(columns: Any) -> None:
+    """Register the ``%%needs`` cell magic for a dataset with these columns.
+
+    A cell that starts with ``%%needs funnel engagement`` runs only when the dataset has every
+    column those analyses need (:data:`~ecommerce_analytics.schema.ANALYSES`); otherwise it shows
+    one sentence saying why it was skipped, and the names it would have assigned are ``None``
+    (so that results written at the end record the analysis as skipped). Outside IPython this
+    does nothing.
+
+    Parameters
+    ----------
+    columns : iterable of str, or a DataFrame
+        The dataset's columns.
+    """
+    from .schema import skip_sentence
+
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    have = list(getattr(columns, "columns", columns))
+
+    def needs(line: str, cell: str):
+        reasons = [r for r in (skip_sentence(name, have) for name in line.split()) if r]
+        if reasons:
+            say(reasons[0])
+            shell.user_ns.update(dict.fromkeys(skipped_names(cell)))
+            return None
+        result = shell.run_cell(cell, store_history=False)
+        result.raise_error()  # an error inside stops the notebook as it would without the magic
+        return None
+
+    shell.register_magic_function(needs, magic_kind="cell", magic_name="needs")
 
 
 def pct(x: float, digits: int = 1) -> str:

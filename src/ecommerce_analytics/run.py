@@ -56,6 +56,9 @@ class Run:
     reports_root, models_root : Path
         Where reports (``<reports_root>/<name>/``) and saved models go; tests point them at
         temporary folders.
+    columns : mapping, optional
+        A file source's column mapping, ``{contract column: your column}``
+        (:mod:`ecommerce_analytics.data.mapping`); stored as sorted pairs.
     """
 
     source: str = SIMULATED
@@ -64,10 +67,16 @@ class Run:
     staging: Path | None = None
     reports_root: Path = field(default=paths.REPORTS_DIR)
     models_root: Path = field(default=paths.MODELS_DIR)
+    columns: Any = None
 
     def __post_init__(self) -> None:
         source = os.fspath(self.source)
         object.__setattr__(self, "source", source)
+        if self.columns:
+            pairs = self.columns.items() if hasattr(self.columns, "items") else self.columns
+            object.__setattr__(self, "columns", tuple(sorted((str(k), str(v)) for k, v in pairs)))
+        else:
+            object.__setattr__(self, "columns", None)
         if not source:
             raise ValueError("source must be 'simulated' or the path of a CSV/Parquet file, got ''")
         for name in ("n_sessions", "seed"):
@@ -84,11 +93,19 @@ class Run:
                 object.__setattr__(self, name, Path(value))
 
     @classmethod
-    def from_parameters(cls, source: str, n_sessions: int, seed: int, output_dirs: dict[str, Any] | None = None) -> Run:
+    def from_parameters(
+        cls,
+        source: str,
+        n_sessions: int,
+        seed: int,
+        output_dirs: dict[str, Any] | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> Run:
         """Build the run of a notebook's parameters cell.
 
-        The cell holds ``SOURCE``, ``N_SESSIONS``, ``SEED`` and ``OUTPUT_DIRS``; ``output_dirs`` is
-        what the pipeline injects (keys :data:`OUTPUT_KEYS`), ``None`` in a notebook run by hand.
+        The cell holds ``SOURCE``, ``N_SESSIONS``, ``SEED``, ``OUTPUT_DIRS`` and ``COLUMNS``;
+        ``output_dirs`` is what the pipeline injects (keys :data:`OUTPUT_KEYS`), ``None`` in a
+        notebook run by hand; ``columns`` is a file's column mapping (``None``: none).
 
         >>> Run.from_parameters("simulated", 20_000, 42).is_default
         True
@@ -108,7 +125,7 @@ class Run:
             extra["reports_root"] = Path(dirs["reports"])
         if dirs.get("models"):
             extra["models_root"] = Path(dirs["models"])
-        return cls(source, n_sessions, seed, **extra)
+        return cls(source, n_sessions, seed, columns=columns, **extra)
 
     # ------------------------------------------------------------------ identity
     @property
@@ -146,10 +163,16 @@ class Run:
             "seed": self.seed if self.is_simulated else None,
         }
 
+    @property
+    def column_map(self) -> dict[str, str] | None:
+        """The column mapping as a dict (``None``: the file uses the contract's names)."""
+        return dict(self.columns) if self.columns else None
+
     def parameters_source(self) -> str:
         """The ``parameters`` cell of a notebook for this run (what the pipeline injects)."""
         source = self.source if self.is_simulated else str(Path(self.source).resolve())
-        return f"SOURCE = {source!r}\nN_SESSIONS = {self.n_sessions!r}\nSEED = {self.seed!r}\n"
+        text = f"SOURCE = {source!r}\nN_SESSIONS = {self.n_sessions!r}\nSEED = {self.seed!r}\n"
+        return text + (f"COLUMNS = {self.column_map!r}\n" if self.columns else "")
 
     # ------------------------------------------------------------------ paths
     @property
@@ -210,4 +233,4 @@ class Run:
         """The run's sessions (:func:`ecommerce_analytics.sources.load_source`)."""
         from .sources import load_source
 
-        return load_source(self.source, n_sessions=self.n_sessions, seed=self.seed, **kwargs)
+        return load_source(self.source, n_sessions=self.n_sessions, seed=self.seed, columns=self.column_map, **kwargs)

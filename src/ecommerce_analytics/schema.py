@@ -34,6 +34,12 @@ __all__ = [
     "INT64_MAX",
     "INT64_MIN",
     "LATEST_TIMESTAMP",
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "Analysis",
+    "ANALYSES",
+    "missing_for",
+    "skip_sentence",
 ]
 
 Kind = Literal["id", "text", "category", "float", "int", "flag", "timestamp"]
@@ -196,6 +202,118 @@ ROW_RULES: tuple[RowRule, ...] = (
 )
 
 
+#: Columns every dataset must have: who, when, and the outcome. The others are optional: an
+#: analysis that needs a missing one is skipped with a sentence saying why (:data:`ANALYSES`).
+REQUIRED_COLUMNS: tuple[str, ...] = ("user_id", "purchase_date", "purchase_decision")
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_NAMES if c not in REQUIRED_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """An analysis of the reports and the optional columns it needs.
+
+    Parameters
+    ----------
+    name : str
+        Short name, as used by notebooks (``%%needs funnel``) and helpers.
+    title : str
+        What the analysis is, as read in a skip sentence.
+    columns : tuple of str
+        Contract columns it needs (beyond :data:`REQUIRED_COLUMNS`).
+    """
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+
+
+#: The analyses of the five notebooks and the optional columns each needs. A dataset without
+#: one of them still runs every other analysis.
+ANALYSES: dict[str, Analysis] = {
+    a.name: a
+    for a in (
+        Analysis("funnel", "the cart funnel", ("add_to_cart",)),
+        Analysis("revenue", "revenue and order value", ("price",)),
+        Analysis("discounts", "the discount analyses", ("discount_applied", "price")),
+        Analysis("categories", "the product categories", ("category",)),
+        Analysis("payment", "the payment methods", ("payment_method",)),
+        Analysis("engagement", "engagement (pages and time on site)", ("pages_visited", "time_spent")),
+        Analysis("reviews", "ratings and review sentiment", ("rating", "sentiment_score")),
+        Analysis("demographics", "the customer demographics", ("age", "gender", "income_level", "location")),
+        Analysis("age", "customer age", ("age",)),
+        Analysis("income", "customer income", ("income_level",)),
+        Analysis(
+            "segments",
+            "behavioural segmentation (pages, time per page, price and age)",
+            ("pages_visited", "time_spent", "price", "age"),
+        ),
+    )
+}
+
+
+def _analysis(name: str) -> Analysis:
+    if name not in ANALYSES:
+        raise ValueError(f"unknown analysis {name!r}; known: {', '.join(ANALYSES)}")
+    return ANALYSES[name]
+
+
+def missing_for(analysis: str, columns: object) -> list[str]:
+    """The columns ``analysis`` needs that are not among ``columns``.
+
+    Parameters
+    ----------
+    analysis : str
+        A key of :data:`ANALYSES`.
+    columns : iterable of str, or a DataFrame
+        The columns a dataset has (a frame's columns are read).
+
+    Returns
+    -------
+    list of str
+        Missing columns in contract order; empty when the analysis can run.
+
+    Examples
+    --------
+    >>> missing_for("funnel", ["user_id", "purchase_date", "purchase_decision"])
+    ['add_to_cart']
+    >>> missing_for("nope", [])
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown analysis 'nope'; known: funnel, revenue, discounts, categories, payment, engagement, reviews, demographics, age, income, segments
+    """
+    have = set(getattr(columns, "columns", columns))
+    return [c for c in _analysis(analysis).columns if c not in have]
+
+
+def skip_sentence(analysis: str, columns: object) -> str | None:
+    """The one sentence that says why ``analysis`` is skipped, or None when it can run.
+
+    Parameters
+    ----------
+    analysis : str
+        A key of :data:`ANALYSES`.
+    columns : iterable of str, or a DataFrame
+        The columns a dataset has.
+
+    Returns
+    -------
+    str or None
+        ``"Skipped: the cart funnel needs add_to_cart, which this dataset does not have."``
+
+    Examples
+    --------
+    >>> skip_sentence("demographics", ["age", "gender"])
+    'Skipped: the customer demographics needs income_level and location, which this dataset does not have.'
+    >>> skip_sentence("age", ["age"]) is None
+    True
+    """
+    missing = missing_for(analysis, columns)
+    if not missing:
+        return None
+    names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+    return f"Skipped: {_analysis(analysis).title} needs {names}, which this dataset does not have."
+
+
 def normalize_column_name(name: object) -> str:
     """Canonical form of a header cell: trimmed, case-folded, inner blanks as underscores.
 
@@ -231,7 +349,7 @@ _SQLITE_TYPES = {
 }
 
 
-def sqlite_ddl(table: str = TABLE_NAME) -> str:
+def sqlite_ddl(table: str = TABLE_NAME, absent: tuple[str, ...] | list[str] = ()) -> str:
     """``CREATE TABLE`` statement for the sessions table, derived from the contract.
 
     ``session_id`` is the 1-based row position of the session in the loaded frame; it links
@@ -242,6 +360,8 @@ def sqlite_ddl(table: str = TABLE_NAME) -> str:
     ----------
     table : str, default "customer_sessions"
         The table's name.
+    absent : sequence of str, default ()
+        Optional columns the data does not have: they are stored as NULL (no ``NOT NULL``).
 
     Returns
     -------
@@ -255,7 +375,7 @@ def sqlite_ddl(table: str = TABLE_NAME) -> str:
     """
     lines = ["    session_id INTEGER PRIMARY KEY"]
     for col in COLUMNS:
-        null = "" if col.nullable else " NOT NULL"
+        null = "" if col.nullable or col.name in absent else " NOT NULL"
         lines.append(f"    {col.name} {_SQLITE_TYPES[col.kind]}{null}")
     return f"CREATE TABLE {table} (\n" + ",\n".join(lines) + "\n)"
 
@@ -271,16 +391,19 @@ def contract_markdown() -> str:
     Examples
     --------
     >>> contract_markdown().splitlines()[2]
-    '| user_id | id | non-empty text | Customer identifier (a user may have several sessions). |'
+    '| **user_id** (required) | id | non-empty text | Customer identifier (a user may have several sessions). |'
     """
     rows = ["| column | type | domain | meaning |", "| --- | --- | --- | --- |"]
     for col in COLUMNS:
-        rows.append(f"| {col.name} | {col.kind} | {col.domain_text()} | {col.description} |")
+        name = f"**{col.name}** (required)" if col.name in REQUIRED_COLUMNS else col.name
+        rows.append(f"| {name} | {col.kind} | {col.domain_text()} | {col.description} |")
     rows.append("")
     rows.append(
         "Row rules (a row breaking one is quarantined with the rule as its reason): "
         + "; ".join(f"`{rule.text}`" for rule in ROW_RULES)
-        + ". Every cell must be a single value (no list, dict or bytes) without NUL characters; "
+        + ". Required columns are in bold; any other column may be missing: the analyses that need it "
+        "are skipped with a sentence saying why, and a missing `abandoned_cart` is derived from "
+        "`add_to_cart` and `purchase_decision` by the last rule. Every cell must be a single value (no list, dict or bytes) without NUL characters; "
         "whole numbers are parsed exactly (never through a float) and must fit in int64."
     )
     return "\n".join(rows)

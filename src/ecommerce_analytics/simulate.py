@@ -57,6 +57,12 @@ Ground truth
     observed columns or independently of persona, so its likelihood cancels. The row's
     experiment variant is unobserved there and is averaged out (it is independent of the row).
     Cross-row information (other sessions of the same user) is outside these ceilings.
+
+At scale
+    :func:`simulate_to_parquet` writes any number of sessions as partitioned Parquet with memory
+    bounded by one block of :data:`PARQUET_BLOCK_SESSIONS` sessions: the blocks are independent
+    populations of this process (the first one is :func:`simulate`'s output for that seed), and
+    the truth's scalars are aggregated over them exactly.
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .config import DEFAULT_N_SESSIONS, DEFAULT_SEED
-from .schema import CATEGORIES, COLUMN_NAMES, GENDERS, INCOME_LEVELS, PAYMENT_METHODS
+from .schema import CATEGORIES, COLUMN_NAMES, GENDERS, INCOME_LEVELS, PAYMENT_METHODS, TABLE_NAME
 
 __all__ = [
     "Persona",
@@ -81,6 +87,10 @@ __all__ = [
     "Simulation",
     "SimulationTruth",
     "simulate",
+    "simulate_to_parquet",
+    "ParquetSimulation",
+    "PARQUET_BLOCK_SESSIONS",
+    "PARQUET_TABLES",
     "purchase_probabilities",
     "DEFAULT_N_SESSIONS",
     "DEFAULT_SEED",
@@ -606,10 +616,13 @@ def simulate(
     """
     if int(n_sessions) != n_sessions or n_sessions < 1:
         raise ValueError(f"n_sessions must be a positive integer, got {n_sessions!r}")
-    n = int(n_sessions)
-    say = progress or (lambda _msg: None)
+    return _simulate(int(n_sessions), seed, seed, progress or (lambda _msg: None))
+
+
+def _simulate(n: int, seed: int, entropy: int | np.random.SeedSequence, say: Callable[[str], None]) -> Simulation:
+    """The whole simulation of ``n`` sessions from the generator seeded by ``entropy`` (``seed`` is recorded)."""
     t0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(entropy)
     # The steps draw from one generator in a fixed order: reordering them changes every table.
     say("drawing users and session times")
     pop = _draw_population(rng, n)
@@ -961,3 +974,421 @@ def _parameters() -> dict:
         "return_gap_days": RETURN_GAP_DAYS,
     }
     return json.loads(json.dumps(params))
+
+
+# ------------------------------------------------------------------------------- Parquet at scale
+#: Sessions per independent block of :func:`simulate_to_parquet` (part of what the seed means: the
+#: data depend on it; the chunk size does not). A block is a whole simulator population.
+PARQUET_BLOCK_SESSIONS = 1_000_000
+#: The tables :func:`simulate_to_parquet` writes, each a folder of ``part-NNNNN.parquet`` files.
+PARQUET_TABLES = (TABLE_NAME, "experiment_assignments", "user_pre_period", "truth/sessions", "truth/users")
+_MANIFEST = "simulation.json"
+
+
+@dataclass(frozen=True)
+class ParquetSimulation:
+    """Output of :func:`simulate_to_parquet`: where the tables are, their sizes, and the truth's scalars.
+
+    Attributes
+    ----------
+    out_dir : Path
+        The dataset's folder.
+    n_sessions, n_users : int
+        Rows of ``customer_sessions`` and users over all blocks.
+    seed, chunk_size, block_sessions, blocks : int
+        The seed; the rows per file; the sessions per independent block and how many blocks.
+    files : dict
+        Per table (the keys of :data:`PARQUET_TABLES`): its part files, in row order.
+    rows : dict
+        Per table: its rows.
+    truth : dict
+        The truth's scalar fields over the whole dataset (as written to ``truth/truth.json``).
+    seconds : float
+        Wall time of the run.
+    """
+
+    out_dir: Path
+    n_sessions: int
+    n_users: int
+    seed: int
+    chunk_size: int
+    block_sessions: int
+    blocks: int
+    files: dict[str, list[Path]]
+    rows: dict[str, int]
+    truth: dict = field(repr=False)
+    seconds: float = 0.0
+
+    def read(self, table: str) -> pd.DataFrame:
+        """One whole table as a frame, its files in order (for small datasets and tests).
+
+        Parameters
+        ----------
+        table : str
+            One of :data:`PARQUET_TABLES`.
+
+        Returns
+        -------
+        DataFrame
+            The table's rows in order, with the dtypes of :func:`simulate`'s tables.
+        """
+        if table not in self.files:
+            raise ValueError(f"table must be one of {', '.join(PARQUET_TABLES)}, got {table!r}")
+        return pd.concat([pd.read_parquet(path) for path in self.files[table]], ignore_index=True)
+
+
+def _arrow_schemas() -> dict:
+    """The Arrow schema of each table (fixed, so that every block's files agree, empty or not)."""
+    import pyarrow as pa
+
+    from .data.dataset import sessions_arrow_schema
+
+    sid = pa.field("session_id", pa.int64(), nullable=False)
+    truth = [("persona", pa.string()), ("variant", pa.string()), ("discount_offered", pa.bool_())]
+    truth += [(name, pa.float64()) for name in _TRUTH_PROBABILITIES]
+    truth += [(f"posterior_{p.name}", pa.float64()) for p in PERSONAS]
+    return {
+        TABLE_NAME: sessions_arrow_schema(),
+        "experiment_assignments": pa.schema(
+            [("user_id", pa.string()), ("variant", pa.string()), ("assigned_at", pa.timestamp("us"))]
+        ),
+        "user_pre_period": pa.schema(
+            [("user_id", pa.string()), ("pre_sessions", pa.int64()), ("pre_purchases", pa.int64())]
+        ),
+        "truth/sessions": pa.schema([sid, *truth]),
+        "truth/users": pa.schema([("user_id", pa.string()), ("persona", pa.string())]),
+    }
+
+
+_TRUTH_PROBABILITIES = (
+    "p_cart",
+    "p_purchase_given_cart",
+    "p_purchase",
+    "p_observed_browse",
+    "p_observed_cart",
+    "p_if_offered",
+    "p_if_not_offered",
+)
+
+
+class _PartWriter:
+    """One table's rows cut into files of ``chunk_size`` rows: ``folder/part-00000.parquet``, ..."""
+
+    def __init__(self, folder: Path, schema, chunk_size: int) -> None:
+        self.folder, self.schema, self.chunk_size = folder, schema, chunk_size
+        self.files: list[Path] = []
+        self.rows = 0
+        self._writer = None
+        self._in_file = 0
+
+    def _open(self) -> None:
+        import pyarrow.parquet as pq
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.files.append(self.folder / f"part-{len(self.files):05d}.parquet")
+        self._writer = pq.ParquetWriter(self.files[-1], self.schema)
+        self._in_file = 0
+
+    def write(self, frame: pd.DataFrame) -> list[tuple[Path, int]]:
+        """Append ``frame``'s rows; return the files completed, with their rows."""
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
+        done, start = [], 0
+        while start < table.num_rows:
+            if self._writer is None:
+                self._open()
+            take = min(self.chunk_size - self._in_file, table.num_rows - start)
+            self._writer.write_table(table.slice(start, take))
+            start, self._in_file, self.rows = start + take, self._in_file + take, self.rows + take
+            if self._in_file == self.chunk_size:
+                done.append(self._close())
+        return done
+
+    def _close(self) -> tuple[Path, int]:
+        self._writer.close()
+        self._writer = None
+        return self.files[-1], self._in_file
+
+    def close(self) -> list[tuple[Path, int]]:
+        """Close the last file; a table without rows gets one empty file (readers need a schema)."""
+        if self._writer is None and not self.files:
+            self._open()
+        return [self._close()] if self._writer is not None else []
+
+
+class _TruthTotals:
+    """The truth's scalars over all blocks: each block's means weighted by the rows they average over."""
+
+    _SESSION_MEANS = ("discount_ate", "incremental_orders", "incremental_list_revenue", "discount_given")
+    _EXPERIMENT_MEANS = (
+        "conversion_control",
+        "conversion_treatment",
+        "revenue_per_session_control",
+        "revenue_per_session_treatment",
+    )
+
+    def __init__(self) -> None:
+        self.first: SimulationTruth | None = None
+        self.blocks = 0
+        self.n = self.offered = self.exp = 0
+        self.sums: dict[str, float] = {}
+        self.persona_n: dict[str, int] = {}
+
+    def _add(self, key: str, mean: float, weight: int) -> None:
+        if weight:
+            self.sums[key] = self.sums.get(key, 0.0) + mean * weight
+
+    def add(self, t: SimulationTruth) -> None:
+        """Count one block's truth in."""
+        self.first = self.first or t
+        self.blocks += 1
+        n, s = t.n_sessions, t.sessions
+        offered, n_exp = int(s["discount_offered"].sum()), int(t.experiment["sessions"])
+        self.n, self.offered, self.exp = self.n + n, self.offered + offered, self.exp + n_exp
+        d, e = t.policy["discount"], t.policy["experiment"]
+        means = {"discount_ate": t.discount_ate, **{k: d[k] for k in self._SESSION_MEANS[1:]}}
+        for key, value in means.items():
+            self._add(key, value, n)
+        self._add("discount_att", t.discount_att, offered)
+        exp_means = {**t.experiment, **e}
+        for key in self._EXPERIMENT_MEANS:
+            self._add(key, exp_means[key], n_exp)
+        counts = s["persona"].value_counts()
+        for name, value in t.discount_ate_by_persona.items():
+            k = int(counts.get(name, 0))
+            self.persona_n[name] = self.persona_n.get(name, 0) + k
+            self._add(f"persona:{name}", value, k)
+        p_mean = float(s["p_purchase"].mean())
+        self._add("p_purchase", p_mean, n)
+        self._add("p_purchase_price_up", p_mean * (1.0 + 0.01 * t.price_elasticity), n)
+
+    def scalars(self, block_sessions: int) -> dict:
+        """The truth's scalar fields (as :meth:`Simulation.to_folder` writes them) over all blocks."""
+        t = self.first
+        params = {**t.params, "parquet": {"block_sessions": block_sessions, "blocks": self.blocks}}
+        if self.blocks == 1:  # exactly the in-memory simulation's truth
+            out = {f.name: getattr(t, f.name) for f in fields(t) if f.name not in ("sessions", "users")}
+            return {**out, "params": params}
+        nan = float("nan")
+
+        def mean(key: str, weight: int) -> float:
+            return self.sums[key] / weight if weight and key in self.sums else nan
+
+        ctrl, trt = mean("conversion_control", self.exp), mean("conversion_treatment", self.exp)
+        rps_c = mean("revenue_per_session_control", self.exp)
+        rps_t = mean("revenue_per_session_treatment", self.exp)
+        experiment = {
+            "log_odds_effect": t.experiment["log_odds_effect"],
+            "sessions": self.exp,
+            "conversion_control": ctrl,
+            "conversion_treatment": trt,
+            "absolute_lift": trt - ctrl,
+            "relative_lift": trt / ctrl - 1.0 if self.exp else nan,
+        }
+        policy = {
+            "discount": {
+                "offered_share": self.offered / self.n,
+                **{k: mean(k, self.n) for k in self._SESSION_MEANS[1:]},
+            },
+            "experiment": {
+                "revenue_per_session_control": rps_c,
+                "revenue_per_session_treatment": rps_t,
+                "revenue_lift_per_session": rps_t - rps_c,
+                "aov_control": rps_c / ctrl if self.exp else nan,
+                "aov_treatment": rps_t / trt if self.exp else nan,
+            },
+        }
+        elasticity = (self.sums["p_purchase_price_up"] / self.sums["p_purchase"] - 1.0) / 0.01
+        return {
+            "seed": t.seed,
+            "n_sessions": self.n,
+            "personas": t.personas,
+            "discount_ate": mean("discount_ate", self.n),
+            "discount_att": mean("discount_att", self.offered),
+            "discount_ate_by_persona": {k: mean(f"persona:{k}", c) for k, c in self.persona_n.items()},
+            "experiment": experiment,
+            "price_elasticity": elasticity,
+            "params": params,
+            "policy": policy,
+        }
+
+
+def _check_parquet_args(n_sessions: object, seed: object, chunk_size: object, out_dir: Path, overwrite: bool) -> None:
+    """One-line ValueErrors for the arguments of :func:`simulate_to_parquet`."""
+    for name, value, least in (("n_sessions", n_sessions, 1), ("chunk_size", chunk_size, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            what = "a positive integer" if least else "a non-negative integer"
+            raise ValueError(f"{name} must be {what}, got {value!r}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"out_dir must be a folder, got the file {str(out_dir)!r}")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise ValueError(f"out_dir {str(out_dir)!r} is not empty (pass overwrite=True to replace its tables)")
+
+
+def _block_entropy(seed: int, block: int) -> int | np.random.SeedSequence:
+    """Block 0 draws from ``seed`` itself (so it is :func:`simulate`'s output); block i from spawn key (i,)."""
+    return seed if block == 0 else np.random.SeedSequence(seed, spawn_key=(block,))
+
+
+def simulate_to_parquet(
+    n_sessions: int,
+    seed: int,
+    out_dir: str | os.PathLike,
+    *,
+    chunk_size: int = 1_000_000,
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ParquetSimulation:
+    """Simulate ``n_sessions`` sessions into partitioned Parquet files, with memory bounded by one block.
+
+    The sessions are drawn in independent blocks of :data:`PARQUET_BLOCK_SESSIONS` sessions (the
+    last one smaller), each a whole simulator population over the same 12 weeks: block 0 is
+    exactly ``simulate(min(n_sessions, PARQUET_BLOCK_SESSIONS), seed)``, block ``i > 0`` draws
+    from ``np.random.SeedSequence(seed, spawn_key=(i,))``. Users never span blocks. Rows are in
+    block order, then in time order within a block. ``chunk_size`` only cuts the rows into files,
+    so the same ``(n_sessions, seed)`` gives the same tables for every chunk size.
+
+    Parameters
+    ----------
+    n_sessions : int
+        Rows of ``customer_sessions``.
+    seed : int
+        Non-negative seed.
+    out_dir : path-like
+        The dataset's folder: it must not exist, or be empty, unless ``overwrite``.
+    chunk_size : int, default 1,000,000
+        Rows per file (the last file of a table has fewer).
+    overwrite : bool, default False
+        Replace the tables of a non-empty ``out_dir`` (only the folders and the manifest this
+        function writes are removed; other files are left alone).
+    progress : callable, optional
+        Called with one line per ``customer_sessions`` file written (and per block when a file
+        spans several blocks), then a last line with the totals.
+
+    Returns
+    -------
+    ParquetSimulation
+        Where every table's files are, their rows, and the truth's scalars.
+
+    Notes
+    -----
+    Written under ``out_dir``, each table a folder of ``part-NNNNN.parquet`` files:
+    ``customer_sessions`` (``session_id`` 1..n, int64, then the contract's 19 columns with its
+    dtypes), ``experiment_assignments`` and ``user_pre_period`` (as :func:`simulate`'s tables, as
+    :func:`~ecommerce_analytics.database.build_database` names them), ``truth/sessions`` (the
+    truth's per-session table with ``session_id``; its files align row for row with those of
+    ``customer_sessions``), ``truth/users``, ``truth/truth.json`` (the truth's scalar fields, as
+    :meth:`Simulation.to_folder` writes them; ``params["parquet"]`` records the block size), and
+    last ``simulation.json`` (sizes and files; its presence marks a complete dataset).
+
+    The truth's scalars are exact for the whole dataset: each is a mean over all sessions
+    (``discount_ate``, the ``policy["discount"]`` means), over the offered sessions
+    (``discount_att``), over a persona's sessions (``discount_ate_by_persona``) or over the
+    experiment's sessions (the arms' conversion and revenue per session), and is aggregated as
+    the blocks' means weighted by those counts; lifts, ratios (relative lift, average order
+    values) and the price elasticity (a ratio of mean purchase probabilities) are recomputed
+    from the aggregated means. They equal a one-pass computation up to floating-point rounding
+    (about 1e-15 relative); with one block they are :func:`simulate`'s exactly. Per-session
+    columns (probabilities, posteriors) are exact per row as in :func:`simulate`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = simulate_to_parquet(2500, seed=1, out_dir=folder, chunk_size=1000)
+    ...     sessions = out.read("customer_sessions")
+    >>> out.rows["customer_sessions"], out.blocks
+    (2500, 1)
+    >>> [p.name for p in out.files["customer_sessions"]]
+    ['part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']
+    >>> sessions.drop(columns="session_id").equals(simulate(2500, seed=1).sessions)
+    True
+    """
+    import shutil
+
+    out = Path(out_dir)
+    _check_parquet_args(n_sessions, seed, chunk_size, out, overwrite)
+    n, seed, chunk_size, block = int(n_sessions), int(seed), int(chunk_size), int(PARQUET_BLOCK_SESSIONS)
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    for name in (*{t.split("/")[0] for t in PARQUET_TABLES}, _MANIFEST):
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    schemas = _arrow_schemas()
+    writers = {name: _PartWriter(out / name, schemas[name], chunk_size) for name in PARQUET_TABLES}
+    totals = _TruthTotals()
+    n_blocks = -(-n // block)
+    say(
+        f"simulating {n:,} sessions to {out} as Parquet: {n_blocks:,} block(s) of up to {block:,} sessions, "
+        f"files of up to {chunk_size:,} rows"
+    )
+
+    def report(done: list[tuple[Path, int]]) -> None:
+        for path, rows in done:
+            say(
+                f"wrote {path.relative_to(out)} ({rows:,} rows; {writers[TABLE_NAME].rows:,} of {n:,} sessions, "
+                f"{time.perf_counter() - t0:.0f} s)"
+            )
+
+    n_users = 0
+    for b in range(n_blocks):
+        sim = _simulate(min(block, n - b * block), seed, _block_entropy(seed, b), lambda _msg: None)
+        first_id = writers[TABLE_NAME].rows + 1
+        session_id = pd.RangeIndex(first_id, first_id + len(sim.sessions))
+        n_users += len(sim.truth.users)
+        totals.add(sim.truth)
+        tables = {
+            TABLE_NAME: sim.sessions.set_axis(session_id).rename_axis("session_id").reset_index(),
+            "experiment_assignments": sim.assignments,
+            "user_pre_period": sim.pre_period,
+            "truth/sessions": sim.truth.sessions.set_axis(session_id).rename_axis("session_id").reset_index(),
+            "truth/users": sim.truth.users,
+        }
+        del sim
+        done = []
+        for name, frame in tables.items():
+            finished = writers[name].write(frame)
+            if name == TABLE_NAME:
+                done = finished
+        del tables
+        report(done)
+        if not done and b < n_blocks - 1:
+            say(f"block {b + 1:,} of {n_blocks:,} simulated ({writers[TABLE_NAME].rows:,} of {n:,} sessions)")
+    for name, writer in writers.items():
+        finished = writer.close()
+        if name == TABLE_NAME:
+            report(finished)
+    scalars = totals.scalars(block)
+    (out / "truth").mkdir(exist_ok=True)
+    (out / "truth" / "truth.json").write_text(json.dumps(scalars, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result = ParquetSimulation(
+        out_dir=out,
+        n_sessions=n,
+        n_users=n_users,
+        seed=seed,
+        chunk_size=chunk_size,
+        block_sessions=block,
+        blocks=n_blocks,
+        files={name: list(w.files) for name, w in writers.items()},
+        rows={name: w.rows for name, w in writers.items()},
+        truth=scalars,
+        seconds=time.perf_counter() - t0,
+    )
+    manifest = {
+        "n_sessions": n,
+        "n_users": n_users,
+        "seed": seed,
+        "chunk_size": chunk_size,
+        "block_sessions": block,
+        "blocks": n_blocks,
+        "rows": result.rows,
+        "files": {name: [str(p.relative_to(out)) for p in paths] for name, paths in result.files.items()},
+    }
+    (out / _MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    say(f"simulated {n:,} sessions of {n_users:,} users to {out} in {result.seconds:.1f} s")
+    return result

@@ -33,6 +33,7 @@ __all__ = [
     "rfm_scores",
     "users_return",
     "cohort_retention",
+    "retention_matrix",
     "conversion_by_cohort_age",
     "repeat_purchase_curve",
     "InterPurchaseTimes",
@@ -354,10 +355,28 @@ def cohort_retention(
     active = pd.DataFrame(
         {"cohort": first.to_numpy(), "age": age.to_numpy(), "user": frame[customer].to_numpy()}
     ).drop_duplicates()
-    counts = active.groupby(["cohort", "age"]).size().unstack(fill_value=0)
+    return retention_matrix(active.groupby(["cohort", "age"]).size().unstack(fill_value=0), start.max(), period)
+
+
+def retention_matrix(counts: pd.DataFrame, last: pd.Timestamp, period: str) -> pd.DataFrame:
+    """Shares of each cohort active k periods later, from active-customer counts.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Active customers, indexed by cohort start, one column per age in periods (0 first).
+    last : Timestamp
+        Start of the last period in the data: later cells are not observable yet (NaN).
+    period : {"week", "month"}
+        The period.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`cohort_retention`: ``users`` (cohort size), then the share active at each age.
+    """
     sizes = counts[0]
     matrix = counts.div(sizes, axis=0)
-    last = start.max()
     for cohort in matrix.index:
         observable = int(_periods_between(pd.Series([cohort]), pd.Series([last]), period).iloc[0])
         matrix.loc[cohort, matrix.columns > observable] = np.nan

@@ -33,6 +33,7 @@ Modules, one concern each:
 from __future__ import annotations
 
 from .cells import NULL_TOKENS
+from .dataset import DatasetReport, parquet_files, sessions_arrow_schema, validate_parquet_dataset
 from .download import KAGGLE_DATASET, KAGGLE_FILE_NAME, KAGGLE_SHA256, KaggleFetchError, fetch_kaggle
 from .encoding import file_sha256
 from .loading import load_sessions, validate_sessions
@@ -47,6 +48,10 @@ __all__ = [
     "LoadResult",
     "load_sessions",
     "validate_sessions",
+    "DatasetReport",
+    "validate_parquet_dataset",
+    "parquet_files",
+    "sessions_arrow_schema",
     "fetch_kaggle",
     "file_sha256",
     "KAGGLE_DATASET",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from .validation import _validate
 __all__ = ["load_sessions", "validate_sessions"]
 
 
-def load_sessions(path: str | os.PathLike, *, sep: str = ",") -> LoadResult:
+def load_sessions(path: str | os.PathLike, *, sep: str = ",", columns: Mapping[str, str] | None = None) -> LoadResult:
     r"""Read and validate a sessions file (CSV or Parquet).
 
     Parameters
@@ -26,18 +27,23 @@ def load_sessions(path: str | os.PathLike, *, sep: str = ",") -> LoadResult:
         or a ``.parquet`` / ``.pq`` file.
     sep : str, default ","
         CSV delimiter: one character, not a quote, a line break or NUL.
+    columns : mapping, optional
+        Your column names for contract columns, ``{"user_id": "customer_id", ...}``
+        (:func:`~ecommerce_analytics.data.column_map` reads one from a TOML file or ``--map``
+        pairs). The report echoes it.
 
     Returns
     -------
     LoadResult
-        ``sessions`` (valid rows, contract dtypes, in file order), ``quarantine`` (the raw
-        values of rejected rows with ``line`` and ``reason``), and ``report``.
+        ``sessions`` (valid rows, contract dtypes, in file order; the contract columns the file
+        has), ``quarantine`` (the raw values of rejected rows with ``line`` and ``reason``), and
+        ``report`` (``report.missing_columns`` lists the optional columns the file lacks).
 
     Raises
     ------
     DataContractError
-        For dataset-level problems: missing, empty, directory, unparseable, missing columns,
-        header only, no valid rows, an invalid ``sep``.
+        For dataset-level problems: missing, empty, directory, unparseable, missing required
+        columns, a mapped column not in the file, header only, no valid rows, an invalid ``sep``.
 
     Examples
     --------
@@ -61,15 +67,17 @@ def load_sessions(path: str | os.PathLike, *, sep: str = ",") -> LoadResult:
         raise DataContractError(path, problem)
     if _is_parquet(path):
         report = LoadReport(source=str(path), file_format="parquet")
-        frame, lines, shape_reason = _read_parquet(path, report)
+        frame, lines, shape_reason = _read_parquet(path, report, columns)
         has_nul = True
     else:
         report = LoadReport(source=str(path), file_format="csv")
-        frame, lines, shape_reason, has_nul = _read_csv(path, sep, report)
+        frame, lines, shape_reason, has_nul = _read_csv(path, sep, report, columns)
     return _validate(str(path), frame, lines, shape_reason, report, scan_nul=has_nul)
 
 
-def validate_sessions(frame: pd.DataFrame, source: str = "<frame>") -> LoadResult:
+def validate_sessions(
+    frame: pd.DataFrame, source: str = "<frame>", *, columns: Mapping[str, str] | None = None
+) -> LoadResult:
     """Validate an in-memory frame under the contract (same rules as :func:`load_sessions`).
 
     Parameters
@@ -79,6 +87,8 @@ def validate_sessions(frame: pd.DataFrame, source: str = "<frame>") -> LoadResul
         are reported and left out), with raw or typed values.
     source : str, default "<frame>"
         Label of the frame in the report and in errors.
+    columns : mapping, optional
+        Your column names for contract columns, as in :func:`load_sessions`.
 
     Returns
     -------
@@ -101,7 +111,7 @@ def validate_sessions(frame: pd.DataFrame, source: str = "<frame>") -> LoadResul
     """
     report = LoadReport(source=source, file_format="dataframe")
     header = [str(c) for c in frame.columns]
-    mapping = map_header(source, header, report)
+    mapping = map_header(source, header, report, columns)
     data = frame.copy()
     data.columns = header
     data = data[list(mapping)].rename(columns=mapping).reset_index(drop=True)

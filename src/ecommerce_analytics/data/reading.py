@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,12 @@ def _check_path(path: Path) -> None:
     if not path.exists():
         raise DataContractError(path, "file not found")
     if path.is_dir():
+        if any(p.suffix.lower() in _PARQUET_SUFFIXES for p in path.rglob("*")):
+            raise DataContractError(
+                path,
+                "is a folder of Parquet files: validate it batch by batch with "
+                "ecommerce_analytics.data.validate_parquet_dataset(folder, out_dir)",
+            )
         raise DataContractError(path, "is a directory, not a data file")
     if path.stat().st_size == 0:
         raise DataContractError(path, "file is empty (0 bytes)")
@@ -170,7 +177,9 @@ def _shape_reasons(found: _Records, width: int) -> list[str | None]:
     return shape_reason
 
 
-def _read_csv(path: Path, sep: str, report: LoadReport) -> tuple[pd.DataFrame, np.ndarray, list[str | None], bool]:
+def _read_csv(
+    path: Path, sep: str, report: LoadReport, columns: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, np.ndarray, list[str | None], bool]:
     """Raw frame of the contract columns, record lines, shape reasons, and whether a NUL occurs."""
     raw = path.read_bytes()
     report.sha256 = hashlib.sha256(raw).hexdigest()
@@ -181,7 +190,7 @@ def _read_csv(path: Path, sep: str, report: LoadReport) -> tuple[pd.DataFrame, n
         raise DataContractError(path, "file is empty (only blank characters)")
     found = _read_csv_records(path, text, sep, report)
     header = found.header
-    mapping = map_header(path, header, report)
+    mapping = map_header(path, header, report, columns)
     width = len(header)
     shape_reason = _shape_reasons(found, width)
     frame = pd.DataFrame(found.records or None, columns=list(range(width)), dtype=object)
@@ -191,7 +200,9 @@ def _read_csv(path: Path, sep: str, report: LoadReport) -> tuple[pd.DataFrame, n
     return frame, np.asarray(found.lines, dtype=np.int64), shape_reason, "\x00" in text
 
 
-def _read_parquet(path: Path, report: LoadReport) -> tuple[pd.DataFrame, np.ndarray, list[str | None]]:
+def _read_parquet(
+    path: Path, report: LoadReport, columns: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, np.ndarray, list[str | None]]:
     """Frame of the contract columns of a Parquet file, its 1-based rows, and no shape reasons."""
     report.sha256 = file_sha256(path)
     try:
@@ -200,6 +211,6 @@ def _read_parquet(path: Path, report: LoadReport) -> tuple[pd.DataFrame, np.ndar
         raise DataContractError(path, f"unparseable Parquet file: {' '.join(str(exc).split())}") from None
     header = [str(c) for c in frame.columns]
     frame.columns = header
-    mapping = map_header(path, header, report)
+    mapping = map_header(path, header, report, columns)
     frame = frame[list(mapping)].rename(columns=mapping).reset_index(drop=True)
     return frame, np.arange(1, len(frame) + 1, dtype=np.int64), [None] * len(frame)

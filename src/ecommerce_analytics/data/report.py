@@ -55,6 +55,10 @@ class LoadReport:
         Header cells matched to a contract column only after trimming and case-folding.
     extra_columns : list of str
         Header cells outside the contract; they are not carried into the validated frame.
+    column_mapping : dict
+        The column mapping applied (``{contract column: your column}``), as given.
+    missing_columns : list of str
+        Optional contract columns the data does not have (the analyses needing them are skipped).
     unseen_levels : dict
         Values of open vocabularies (category, payment method) outside the reference levels.
     encoding : str or None
@@ -83,6 +87,8 @@ class LoadReport:
     duplicate_rows: int = 0
     renamed_columns: dict[str, str] = field(default_factory=dict)
     extra_columns: list[str] = field(default_factory=list)
+    column_mapping: dict[str, str] = field(default_factory=dict)
+    missing_columns: list[str] = field(default_factory=list)
     unseen_levels: dict[str, list[str]] = field(default_factory=dict)
     encoding: str | None = None
     blank_lines: int = 0
@@ -127,11 +133,19 @@ class LoadReport:
         ]
         for reason, n in self.quarantine_reasons.items():
             lines.append(f"  - {reason}: {n:,}")
+        if self.column_mapping:
+            pairs = ", ".join(f"{v!r} -> {k}" for k, v in self.column_mapping.items())
+            lines.append(f"Column mapping applied: {pairs}")
         if self.renamed_columns:
             pairs = ", ".join(f"{k!r} -> {v}" for k, v in self.renamed_columns.items())
             lines.append(f"Column names matched after trimming and case-folding: {pairs}")
-        else:
+        elif not self.column_mapping and not self.missing_columns:
             lines.append("Column names: all 19 matched exactly.")
+        if self.missing_columns:
+            lines.append(
+                "Optional columns not in the data (analyses that need them are skipped): "
+                + ", ".join(self.missing_columns)
+            )
         if self.extra_columns:
             lines.append("Extra columns (reported, not loaded): " + ", ".join(self.extra_columns))
         for col, levels in self.unseen_levels.items():

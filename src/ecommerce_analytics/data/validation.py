@@ -48,6 +48,8 @@ def _finalize_types(frame: pd.DataFrame) -> pd.DataFrame:
     """The kept rows with the contract's dtypes (int64, float64, datetime64[us], str)."""
     out = {}
     for col in COLUMNS:
+        if col.name not in frame:
+            continue
         s = frame[col.name]
         if col.kind in ("int", "flag"):
             out[col.name] = s.astype("int64")
@@ -70,8 +72,13 @@ def _reason_key(reason: str) -> str:
 
 
 def _flag_row_rules(parsed: dict[str, pd.Series], reasons: np.ndarray) -> None:
-    """Quarantine rows that break a row rule of the contract (the funnel rules), in order."""
+    """Quarantine rows that break a row rule of the contract (the funnel rules), in order.
+
+    A rule over a column the data does not have does not apply.
+    """
     for rule in ROW_RULES:
+        if any(name not in parsed for name, _ in rule.when):
+            continue
         broken = np.ones(len(reasons), dtype=bool)
         for name, value in rule.when:
             broken &= parsed[name].to_numpy() == value
@@ -110,11 +117,23 @@ def _unseen_levels(sessions: pd.DataFrame) -> dict[str, list[str]]:
     """Values of the open vocabularies outside their reference levels."""
     out = {}
     for col in COLUMNS:
-        if col.reference_levels is not None:
+        if col.reference_levels is not None and col.name in sessions:
             new = sorted(set(sessions[col.name].unique()) - set(col.reference_levels))
             if new:
                 out[col.name] = new
     return out
+
+
+def _derive_abandoned_cart(parsed: dict[str, pd.Series], report: LoadReport) -> None:
+    """Add ``abandoned_cart = add_to_cart and not purchase_decision`` when the data lacks it."""
+    if "abandoned_cart" in parsed or "add_to_cart" not in parsed:
+        return
+    cart, bought = parsed["add_to_cart"], parsed["purchase_decision"]
+    # Rows where either flag is invalid are quarantined by those flags' own rules.
+    parsed["abandoned_cart"] = ((cart == 1) & (bought == 0)).astype("int64")
+    if "abandoned_cart" in report.missing_columns:
+        report.missing_columns.remove("abandoned_cart")
+    report.notes.append("abandoned_cart was derived as add_to_cart = 1 and purchase_decision = 0 (not in the data)")
 
 
 def _validate(
@@ -126,13 +145,20 @@ def _validate(
     *,
     scan_nul: bool = True,
 ) -> LoadResult:
-    """Validate a frame of the 19 contract columns (raw values) and fill ``report``."""
+    """Validate a frame of contract columns (raw values) and fill ``report``.
+
+    The frame has the contract columns the data has (every required one). A missing
+    ``abandoned_cart`` is derived from ``add_to_cart`` and ``purchase_decision`` (the contract's
+    row rule: a cart is either bought or abandoned), and the report notes it.
+    """
     n = len(frame)
     report.rows_in = n
     if n == 0:
         raise DataContractError(source, "no data rows (the file has a header only)")
     reasons = np.array(shape_reason if shape_reason else [None] * n, dtype=object)
-    parsed = {col.name: _validate_column(col, frame[col.name], reasons, report, scan_nul) for col in COLUMNS}
+    present = [col for col in COLUMNS if col.name in frame]
+    parsed = {col.name: _validate_column(col, frame[col.name], reasons, report, scan_nul) for col in present}
+    _derive_abandoned_cart(parsed, report)
     _flag_row_rules(parsed, reasons)
     report.duplicate_rows = _flag_duplicates(parsed, reasons, lines)
 
@@ -144,7 +170,7 @@ def _validate(
     if report.rows_kept == 0:
         top = next(iter(report.quarantine_reasons), "unknown")
         raise DataContractError(source, f"no valid rows: all {n:,} rows quarantined (most common reason: {top})")
-    sessions = _finalize_types(pd.DataFrame({c: parsed[c][~bad] for c in COLUMN_NAMES}))
+    sessions = _finalize_types(pd.DataFrame({c: parsed[c][~bad] for c in COLUMN_NAMES if c in parsed}))
     report.unseen_levels.update(_unseen_levels(sessions))
     if not report.balanced:  # pragma: no cover - every row is either kept or quarantined
         raise AssertionError(f"{source}: rows in != kept + quarantined")

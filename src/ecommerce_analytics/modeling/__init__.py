@@ -15,9 +15,9 @@ Two prediction moments for sessions:
 purchase_decision``), so it is never a feature; :func:`leakage_audit` finds such columns.
 
 Modules, by concern: :mod:`.features` (stages and derived features), :mod:`.leakage`,
-:mod:`.models` (candidate pipelines), :mod:`.validation` (cross-validation and held-out
-metrics), :mod:`.roc` (DeLong and permutation tests), :mod:`.reliability` (calibration and
-errors), :mod:`.importance`, :mod:`.stages` (a stage end to end), :mod:`.value` (business value),
+:mod:`.models` (candidate pipelines, skew detection and the tuned XGBoost),
+:mod:`.validation` (cross-validation and held-out metrics), :mod:`.roc` (DeLong and permutation
+tests), :mod:`.reliability` (calibration and errors), :mod:`.importance`, :mod:`.stages` (a stage end to end), :mod:`.value` (business value),
 :mod:`.persistence` (model files and scoring), :mod:`.summary` (the notebook's opening summary)
 and :mod:`.results` (the notebook's results).
 Every public name is importable from this package.
@@ -38,7 +38,17 @@ from .features import (
 )
 from .importance import DriversReadout, driver_reading, permutation_importances, shap_importances, stage_drivers
 from .leakage import LeakageReadout, audit_sessions, leakage_audit
-from .models import N_JOBS, make_models
+from .models import (
+    N_JOBS,
+    SEARCH_SPACE,
+    SKEW_THRESHOLD,
+    TUNED,
+    XGB_SETTINGS,
+    SkewLog1p,
+    TunedXGBoost,
+    make_models,
+    tuning_card,
+)
 from .persistence import (
     EXCLUDED_FEATURES,
     MODEL_FORMAT,
@@ -51,6 +61,7 @@ from .persistence import (
     save_model,
     save_stage_models,
     saved_sentence,
+    score,
     score_sessions,
     stage_card,
 )
@@ -102,6 +113,13 @@ __all__ = [
     # models and validation
     "N_JOBS",
     "make_models",
+    "SKEW_THRESHOLD",
+    "SkewLog1p",
+    "XGB_SETTINGS",
+    "SEARCH_SPACE",
+    "TUNED",
+    "TunedXGBoost",
+    "tuning_card",
     "CVResult",
     "cross_validate",
     "HoldoutResult",
@@ -153,6 +171,7 @@ __all__ = [
     "load_model",
     "check_features",
     "score_sessions",
+    "score",
     "ModelMismatchError",
     "ModelFileError",
     "EXCLUDED_FEATURES",

@@ -64,3 +64,26 @@ def binary_target(y: object, name: str = "y") -> np.ndarray:
         more = f" (and {len(found) - 20} more)" if len(found) > 20 else ""
         raise ValueError(f"{name} must be binary (0/1, True/False or yes/no); found values: {values}{more}")
     return np.asarray(mapped, dtype=np.int64)
+
+
+def target_and_scores(y: object, *scores: object) -> tuple[np.ndarray, ...]:
+    """``y`` as 0/1 ints (:func:`binary_target`) and each score array as floats of the same length.
+
+    Examples
+    --------
+    >>> y, p = target_and_scores(["no", "yes"], [0.2, 0.9])
+    >>> y.tolist(), p.tolist()
+    ([0, 1], [0.2, 0.9])
+    >>> target_and_scores([0, 1], [0.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: y and the scores must have the same length, got 2 and 1
+    """
+    target = binary_target(y, "y")
+    out = [target]
+    for s in scores:
+        arr = np.asarray(s.to_numpy() if isinstance(s, pd.Series | pd.Index) else s, dtype=float)
+        if arr.ndim != 1 or len(arr) != len(target):
+            raise ValueError(f"y and the scores must have the same length, got {len(target)} and {len(arr)}")
+        out.append(arr)
+    return tuple(out)

@@ -7,12 +7,15 @@ A :class:`Stage` says which sessions a model scores and which columns it may use
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
 
 from ..reporting import num, pct
 from ..schema import TARGET
+from ._checks import binary_target
+from .errors import ModelMismatchError
 
 __all__ = [
     "Stage",
@@ -30,6 +33,20 @@ __all__ = [
 class Stage:
     """A prediction moment: which rows, which features.
 
+    Attributes
+    ----------
+    name : str
+        The stage's name (``browse`` and ``cart`` for the session stages).
+    numeric, categorical : tuple of str
+        Feature columns.
+    description : str
+        Which rows and why.
+    cart_only : bool
+        Whether only rows with ``add_to_cart = 1`` belong to the stage.
+    log_columns : tuple of str or "auto"
+        What the linear model logs (see :func:`~.models.make_models`): the session stages name
+        :data:`LOG_COLUMNS` explicitly; ``"auto"`` decides by skewness at fit time.
+
     Examples
     --------
     >>> Stage("s", ("a", "b"), ("c",), "demo").features
@@ -41,11 +58,46 @@ class Stage:
     categorical: tuple[str, ...]
     description: str
     cart_only: bool = False
+    log_columns: tuple[str, ...] | str = "auto"
 
     @property
     def features(self) -> list[str]:
         """Numeric then categorical feature names."""
         return list(self.numeric) + list(self.categorical)
+
+    def restricted_to(self, frame: pd.DataFrame) -> Stage:
+        """The stage with only the features ``frame`` has (a derived feature: when its inputs are there).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The data the stage will be fitted on.
+
+        Returns
+        -------
+        Stage
+            The same stage, or one without the features the data lacks.
+
+        Examples
+        --------
+        >>> BROWSE.restricted_to(pd.DataFrame(columns=["price", "pages_visited", "time_spent"])).features
+        ['price', 'pages_visited', 'time_spent', 'seconds_per_page']
+        """
+        have = set(frame.columns)
+        if {"pages_visited", "time_spent"} <= have:
+            have.add("seconds_per_page")
+        if "purchase_date" in have:  # hour and is_weekend are derived from it (session_features)
+            have |= {"hour", "is_weekend"}
+        numeric = tuple(c for c in self.numeric if c in have)
+        categorical = tuple(c for c in self.categorical if c in have)
+        if (numeric, categorical) == (tuple(self.numeric), tuple(self.categorical)):
+            return self
+        if not numeric and not categorical:
+            raise ValueError(f"stage {self.name!r}: the data has none of its features {self.features}")
+        logs = (
+            self.log_columns if isinstance(self.log_columns, str) else tuple(c for c in self.log_columns if c in have)
+        )
+        return dataclasses.replace(self, numeric=numeric, categorical=categorical, log_columns=logs)
 
 
 _NUMERIC = (
@@ -60,34 +112,58 @@ _NUMERIC = (
     "hour",
     "is_weekend",
 )
-#: Right-skewed positive columns that the linear model sees on a log scale.
+#: The session stages' explicit log columns: right-skewed positive columns that their linear
+#: model sees on a log scale (``Stage.log_columns`` of :data:`BROWSE` and :data:`CART`).
 LOG_COLUMNS = ("price", "pages_visited", "time_spent", "seconds_per_page")
 _CATEGORICAL = ("category", "payment_method", "gender", "income_level")
-BROWSE = Stage("browse", _NUMERIC, _CATEGORICAL, "all sessions; features known before any cart action (no cart flag)")
+BROWSE = Stage(
+    "browse",
+    _NUMERIC,
+    _CATEGORICAL,
+    "all sessions; features known before any cart action (no cart flag)",
+    log_columns=LOG_COLUMNS,
+)
 CART = Stage(
     "cart",
     _NUMERIC,
     _CATEGORICAL,
     "sessions with add_to_cart = 1; purchase vs abandonment (abandoned_cart is the outcome)",
     cart_only=True,
+    log_columns=LOG_COLUMNS,
 )
 
 
-def session_features(sessions: pd.DataFrame) -> pd.DataFrame:
-    """The session columns plus derived features ``hour``, ``is_weekend`` and ``seconds_per_page``.
+def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    """A one-line :class:`~.errors.ModelMismatchError` (a ``ValueError``) naming the columns ``frame`` lacks."""
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if missing:
+        raise ModelMismatchError(f"{what} needs column(s) missing from the frame: {', '.join(missing)}")
 
-    ``hour`` and ``is_weekend`` come from ``purchase_date``; ``seconds_per_page`` is
-    ``time_spent / pages_visited``.
+
+def session_features(
+    sessions: pd.DataFrame,
+    *,
+    date_column: str = "purchase_date",
+    time_column: str = "time_spent",
+    pages_column: str = "pages_visited",
+) -> pd.DataFrame:
+    """The session columns plus the derived features whose inputs exist.
+
+    ``hour`` and ``is_weekend`` come from ``date_column`` (when it is present);
+    ``seconds_per_page`` is ``time_column / pages_column`` (when both are present). A frame of
+    another schema without these columns comes back unchanged (a copy).
 
     Parameters
     ----------
     sessions : DataFrame
-        Validated sessions (the data contract).
+        Sessions (the data contract, or any frame with the columns named here).
+    date_column, time_column, pages_column : str
+        The session's timestamp (datetime), seconds on site and pages viewed.
 
     Returns
     -------
     DataFrame
-        A copy of ``sessions`` with the three derived columns.
+        A copy of ``sessions`` with the derived columns.
 
     Examples
     --------
@@ -95,44 +171,72 @@ def session_features(sessions: pd.DataFrame) -> pd.DataFrame:
     ...                   "pages_visited": [4]})
     >>> session_features(s)[["hour", "is_weekend", "seconds_per_page"]].iloc[0].tolist()
     [13.0, 1.0, 15.0]
+    >>> session_features(pd.DataFrame({"visits": [3]})).columns.tolist()
+    ['visits']
     """
     out = sessions.copy()
-    out["hour"] = sessions["purchase_date"].dt.hour
-    out["is_weekend"] = (sessions["purchase_date"].dt.day_of_week >= 5).astype(int)
-    out["seconds_per_page"] = sessions["time_spent"] / sessions["pages_visited"]
+    if date_column in sessions.columns:
+        dates = pd.to_datetime(sessions[date_column])
+        out["hour"] = dates.dt.hour
+        out["is_weekend"] = (dates.dt.day_of_week >= 5).astype(int)
+    if time_column in sessions.columns and pages_column in sessions.columns:
+        out["seconds_per_page"] = sessions[time_column] / sessions[pages_column]
     return out
 
 
-def stage_frame(sessions: pd.DataFrame, stage: Stage) -> pd.DataFrame:
-    """Rows and columns of a stage (features and the target), with derived time features.
+def stage_frame(
+    sessions: pd.DataFrame, stage: Stage, *, target: str = TARGET, cart_column: str = "add_to_cart"
+) -> pd.DataFrame:
+    """Rows and columns of a stage (features and the target), with the derived features.
 
     Parameters
     ----------
     sessions : DataFrame
-        Validated sessions.
+        Sessions with the stage's features (or the inputs of the derived ones, see
+        :func:`session_features`) and the target.
     stage : Stage
-        :data:`BROWSE` (every row) or :data:`CART` (rows with ``add_to_cart = 1``).
+        :data:`BROWSE` (every row), :data:`CART` (rows with ``cart_column = 1``) or a stage of
+        your own columns.
+    target : str
+        The outcome column.
+    cart_column : str
+        The cart flag of a ``cart_only`` stage.
 
     Returns
     -------
     DataFrame
         ``stage.features`` and the target, indexed like ``sessions``.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"visits": [1, 2], "plan": ["a", "b"], "churned": [0, 1]})
+    >>> stage_frame(f, Stage("any", ("visits",), ("plan",), "demo"), target="churned").columns.tolist()
+    ['visits', 'plan', 'churned']
     """
     if not isinstance(stage, Stage):
-        raise ValueError(f"stage must be a Stage (BROWSE or CART), got {stage!r}")
+        raise ValueError(f"stage must be a Stage (BROWSE, CART or your own), got {stage!r}")
     frame = session_features(sessions)
+    _require(frame, stage.features + [target] + ([cart_column] if stage.cart_only else []), f"stage {stage.name!r}")
     if stage.cart_only:
-        frame = frame[frame["add_to_cart"] == 1]
-    return frame[stage.features + [TARGET]]
+        frame = frame[frame[cart_column] == 1]
+    return frame[stage.features + [target]]
 
 
-def funnel_identity(sessions: pd.DataFrame) -> dict[str, int]:
-    """Rows where ``purchase_decision == add_to_cart and not abandoned_cart``, and the rest.
+def funnel_identity(
+    sessions: pd.DataFrame,
+    *,
+    target: str = TARGET,
+    cart_column: str = "add_to_cart",
+    abandoned_column: str = "abandoned_cart",
+) -> dict[str, int]:
+    """Rows where ``target == cart_column and not abandoned_column``, and the rest.
 
     Parameters
     ----------
     sessions : DataFrame
-        Sessions with ``purchase_decision``, ``add_to_cart`` and ``abandoned_cart``.
+        Sessions with the three columns.
+    target, cart_column, abandoned_column : str
+        The purchase outcome, the cart flag and the abandonment flag (0/1).
 
     Returns
     -------
@@ -146,7 +250,9 @@ def funnel_identity(sessions: pd.DataFrame) -> dict[str, int]:
     >>> funnel_identity(s)
     {'rows': 4, 'identity_holds': 3, 'identity_fails': 1}
     """
-    holds = sessions[TARGET] == ((sessions["add_to_cart"] == 1) & (sessions["abandoned_cart"] == 0)).astype(int)
+    _require(sessions, [target, cart_column, abandoned_column], "the funnel identity")
+    funnel = ((sessions[cart_column] == 1) & (sessions[abandoned_column] == 0)).astype(int)
+    holds = pd.Series(binary_target(sessions[target], f"target {target!r}"), index=sessions.index) == funnel
     return {"rows": len(sessions), "identity_holds": int(holds.sum()), "identity_fails": int((~holds).sum())}
 
 

@@ -11,6 +11,7 @@ import xgboost
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
+from ._checks import binary_target
 from .features import stage_frame
 from .stages import StageReport
 
@@ -36,8 +37,8 @@ def permutation_importances(
         A fitted pipeline.
     X : DataFrame
         Held-out features.
-    y : Series of 0/1
-        Held-out outcomes.
+    y : array-like
+        Held-out binary outcomes (bools, 0/1 or yes/no, true/false strings).
     repeats : int
         Shuffles per column (at least 1).
     seed : int
@@ -50,6 +51,7 @@ def permutation_importances(
     """
     if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
         raise ValueError(f"repeats must be an integer of at least 1, got {repeats!r}")
+    y = binary_target(y, "y")
     result = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=repeats, random_state=seed, n_jobs=1)
     return (
         pd.DataFrame({"feature": X.columns, "auc_drop": result.importances_mean, "sd": result.importances_std})

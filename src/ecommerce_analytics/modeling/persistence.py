@@ -31,6 +31,7 @@ from ..run import Run
 from ..schema import TARGET
 from .errors import ModelFileError, ModelMismatchError
 from .features import BROWSE, CART, Stage, session_features
+from .models import SkewLog1p, TunedXGBoost, tuning_card
 from .stages import StageReport
 from .validation import ModelComparison
 
@@ -42,6 +43,7 @@ __all__ = [
     "load_model",
     "check_features",
     "score_sessions",
+    "score",
     "ModelMismatchError",
     "ModelFileError",
     "EXCLUDED_FEATURES",
@@ -114,10 +116,18 @@ _ALLOWED_GLOBALS = frozenset(
 )
 
 
+#: The package's own estimator classes a saved pipeline may hold.
+_PROJECT_CLASSES = frozenset(
+    {("ecommerce_analytics.modeling.models", "SkewLog1p"), ("ecommerce_analytics.modeling.models", "TunedXGBoost")}
+)
+
+
 def _allowed_global(module: str, name: str, obj: object) -> bool:
     """Whether a pickled model may name ``module.name`` (resolved to ``obj``)."""
     if (module, name) in _ALLOWED_GLOBALS:
         return True
+    if (module, name) in _PROJECT_CLASSES:
+        return obj in (SkewLog1p, TunedXGBoost)
     root = module.split(".", 1)[0]
     if root == "numpy":
         # dtypes and scalar types, ufuncs (np.log1p in a FunctionTransformer), bit generators.
@@ -149,7 +159,11 @@ class _RestrictedUnpickler(NumpyUnpickler):
         # package imports every module a saved pipeline is made of.
         if module not in sys.modules:
             raise pickle.UnpicklingError(f"refused global {module}.{name} (module not part of a saved model)")
-        if (module, name) in _ALLOWED_GLOBALS or module.split(".", 1)[0] in ("numpy", "sklearn", "xgboost"):
+        if (
+            (module, name) in _ALLOWED_GLOBALS
+            or (module, name) in _PROJECT_CLASSES
+            or module.split(".", 1)[0] in ("numpy", "sklearn", "xgboost")
+        ):
             obj = super().find_class(module, name)
             if _allowed_global(module, name, obj):
                 return obj
@@ -166,8 +180,10 @@ def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, 
 
     The card records at least ``target``, ``numeric`` and ``categorical``, and ``stage``
     (``browse`` or ``cart``) for a model of the session stages (a generic model has none);
-    this function adds ``features`` (numeric then categorical), the library versions, the file format and ``model_sha256``, the sha256
-    of the model file (:func:`load_model` refuses a file that does not match it).
+    this function adds ``features`` (numeric then categorical), the library versions, the file
+    format, ``model_sha256``, the sha256 of the model file (:func:`load_model` refuses a file that
+    does not match it), and for a tuned model ``tuning``: its search space and chosen settings
+    (:func:`~.models.tuning_card`).
 
     Parameters
     ----------
@@ -194,8 +210,10 @@ def save_model(pipeline: Pipeline, path: str | Path, card: dict) -> tuple[Path, 
         )
     tmp = path.with_suffix(".joblib.tmp")
     joblib.dump(pipeline, tmp)
+    tuning = tuning_card(pipeline)
     card = {
         **card,
+        **({"tuning": tuning} if tuning is not None and "tuning" not in card else {}),
         "features": list(card["numeric"]) + list(card["categorical"]),
         "versions": {
             "ecommerce-analytics": __version__,
@@ -342,13 +360,75 @@ def check_features(card: dict, frame: pd.DataFrame) -> None:
         raise ModelMismatchError(f"the data lacks feature(s) the model was trained on: {', '.join(missing)}")
 
 
-def score_sessions(pipeline: Pipeline, card: dict, sessions: pd.DataFrame) -> pd.DataFrame:
-    """Purchase probabilities for validated sessions with a saved model.
+def score(frame: pd.DataFrame, model: str | Path | tuple[Pipeline, dict]) -> pd.Series:
+    """Probabilities of the positive outcome for every row of ``frame`` with a saved model.
+
+    Needs only the model card's ``features``: other columns are ignored, and the session
+    schema's derived features (``hour``, ``is_weekend``, ``seconds_per_page``) are derived
+    when the card needs them and their inputs exist (:func:`~.features.session_features`).
+    A frame lacking a feature raises :class:`ModelMismatchError` naming it (one line). Every row
+    is scored, whatever the card's stage: a cart-stage model's probabilities mean something only
+    for carts (:func:`score_sessions` applies the stage's rule).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows to score.
+    model : str, Path or tuple
+        A model file saved by :func:`save_model` (loaded with its card), or ``(pipeline, card)``
+        as :func:`load_model` returns them.
+
+    Returns
+    -------
+    Series
+        ``<target>_probability`` (the card's target), indexed like ``frame``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> f = pd.DataFrame({"visits": [1.0, 2, 3, 4], "churned": [0, 0, 1, 1]})
+    >>> m = LogisticRegression().fit(f[["visits"]], f["churned"])
+    >>> score(f, (m, {"target": "churned", "features": ["visits"]})).round(2).tolist()
+    [0.19, 0.38, 0.62, 0.81]
+    >>> score(f.drop(columns="visits"), (m, {"target": "churned", "features": ["visits"]}))
+    Traceback (most recent call last):
+    ...
+    ecommerce_analytics.modeling.errors.ModelMismatchError: the data lacks feature(s) the model was trained on: visits
+    """
+    if isinstance(model, (str, Path)):
+        pipeline, card = load_model(model)
+    elif isinstance(model, tuple) and len(model) == 2 and isinstance(model[1], dict):
+        pipeline, card = model
+    else:
+        raise ValueError(f"model must be a model file path or a (pipeline, card) pair, got {type(model).__name__}")
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame must be a DataFrame, got {type(frame).__name__}")
+    features = list(card["features"])
+    if any(f not in frame.columns for f in features):
+        frame = session_features(frame)
+    check_features(card, frame)
+    prob = pipeline.predict_proba(frame[features])[:, 1] if len(frame) else np.empty(0)
+    return pd.Series(prob, index=frame.index, name=f"{card.get('target', 'outcome')}_probability")
+
+
+#: Identifying columns :func:`score_sessions` copies to its output when the sessions have them.
+_ID_COLUMNS = ("user_id", "product_id", "purchase_date")
+
+
+def score_sessions(
+    pipeline: Pipeline,
+    card: dict,
+    sessions: pd.DataFrame,
+    *,
+    id_columns: Sequence[str] | None = None,
+    cart_column: str = "add_to_cart",
+) -> pd.DataFrame:
+    """Purchase probabilities for sessions with a saved model.
 
     A generic model (no stage in its card) scores every session. A cart-stage model scores
-    only sessions with ``add_to_cart = 1``; the others are returned
-    unscored with the reason. Output columns: ``row`` (0-based position in ``sessions``),
-    ``user_id``, ``product_id``, ``purchase_date``, ``stage``, ``purchase_probability``, ``note``.
+    only sessions with ``cart_column = 1``; the others are returned unscored with the reason.
+    Output columns: ``row`` (0-based position in ``sessions``), the identifying columns,
+    ``stage``, ``purchase_probability``, ``note``.
 
     Parameters
     ----------
@@ -357,31 +437,44 @@ def score_sessions(pipeline: Pipeline, card: dict, sessions: pd.DataFrame) -> pd
     card : dict
         Its card (``stage`` and ``features``).
     sessions : DataFrame
-        Validated sessions.
+        Sessions with the card's features (see :func:`score`).
+    id_columns : sequence of str, optional
+        Columns copied to the output; by default those of ``user_id``, ``product_id`` and
+        ``purchase_date`` that ``sessions`` has. Named columns must exist.
+    cart_column : str
+        The cart flag a cart-stage model needs.
 
     Returns
     -------
     DataFrame
         One row per session.
     """
+    if id_columns is None:
+        id_columns = [c for c in _ID_COLUMNS if c in sessions.columns]
+    else:
+        id_columns = list(id_columns)
+        missing = [c for c in id_columns if c not in sessions.columns]
+        if missing:
+            raise ModelMismatchError(f"the data lacks id column(s): {', '.join(missing)}")
+    stage = card.get("stage")
+    if stage == "cart" and cart_column not in sessions.columns:
+        raise ModelMismatchError(f"a cart-stage model needs the cart flag {cart_column!r}, which the data lacks")
     frame = session_features(sessions)
     check_features(card, frame)
-    stage = card.get("stage")
-    eligible = (frame["add_to_cart"] == 1).to_numpy() if stage == "cart" else np.ones(len(frame), dtype=bool)
+    eligible = (frame[cart_column] == 1).to_numpy() if stage == "cart" else np.ones(len(frame), dtype=bool)
     prob = np.full(len(frame), np.nan)
     if eligible.any():
         prob[eligible] = pipeline.predict_proba(frame.loc[eligible, card["features"]])[:, 1]
-    return pd.DataFrame(
+    out = {"row": np.arange(len(frame))}
+    out.update({c: sessions[c].to_numpy() for c in id_columns})
+    out.update(
         {
-            "row": np.arange(len(frame)),
-            "user_id": sessions["user_id"].to_numpy(),
-            "product_id": sessions["product_id"].to_numpy(),
-            "purchase_date": sessions["purchase_date"].to_numpy(),
             "stage": stage,
             "purchase_probability": prob,
-            "note": np.where(eligible, "", "not scored: the cart-stage model needs add_to_cart = 1"),
+            "note": np.where(eligible, "", f"not scored: the cart-stage model needs {cart_column} = 1"),
         }
     )
+    return pd.DataFrame(out)
 
 
 # ------------------------------------------------------------------------- the notebook's models

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..metrics import proportion
 from ..reporting import num, pct
+from ._checks import target_and_scores
 from .validation import ModelComparison
 
 __all__ = ["reliability_curve", "confusion_at", "CalibrationReadout", "calibration_readout"]
@@ -19,8 +20,9 @@ def reliability_curve(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
 
     Parameters
     ----------
-    y : array of 0/1
-        Outcomes.
+    y : array-like
+        Outcomes: bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Predicted probabilities.
     bins : int
@@ -38,7 +40,7 @@ def reliability_curve(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
     0       0.15       0.5
     1       0.80       0.5
     """
-    y = np.asarray(y).astype(int)
+    y, p = target_and_scores(y, p)
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= len(y):
         raise ValueError(f"bins must be an integer from 1 to the number of rows ({len(y)}), got {bins!r}")
     frame = pd.DataFrame({"y": y, "p": p})
@@ -55,8 +57,9 @@ def confusion_at(y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame
 
     Parameters
     ----------
-    y : array of 0/1
-        Outcomes.
+    y : array-like
+        Outcomes: bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Predicted probabilities; ``p >= threshold`` predicts a purchase.
     threshold : float
@@ -74,8 +77,8 @@ def confusion_at(y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame
     no purchase             1              0
     purchase                1              1
     """
-    y = np.asarray(y).astype(int)
-    pred = (np.asarray(p) >= threshold).astype(int)
+    y, p = target_and_scores(y, p)
+    pred = (p >= threshold).astype(int)
     table = pd.crosstab(pd.Series(y, name="actual"), pd.Series(pred, name="predicted")).reindex(
         index=[0, 1], columns=[0, 1], fill_value=0
     )

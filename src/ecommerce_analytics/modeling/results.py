@@ -25,11 +25,14 @@ class PredictionResults(NotebookResults):
     funnel_identity : dict
         ``rows``, ``identity_holds``, ``identity_fails``.
     leakage_audit : DataFrame
-        The all-session leakage audit.
+        The all-session leakage audit (with the timing check's ``cv_auc``, ``full_auc``,
+        ``drop_cost`` and ``timing_check`` columns).
     excluded_features : list of str
         Columns never used as features.
     browse, cart : dict
-        Each stage's :meth:`~.stages.StageReport.to_dict`.
+        Each stage's :meth:`~.stages.StageReport.to_dict`; its ``table`` has a row for
+        ``xgboost (tuned)`` (nested cross-validation) and ``tuning`` its search (space, budget, chosen
+        settings) when the stage compared the tuned model.
     shortcut_auc : dict
         Held-out ROC-AUC by feature set (:class:`~.stages.ShortcutReadout`).
     top_drivers_browse : DataFrame

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import stats
 
 from ..metrics import Estimate
-from ._checks import check_alpha
+from ._checks import check_alpha, target_and_scores
 
 __all__ = ["auc_ci", "delong_test", "auc_permutation_test"]
 
@@ -66,8 +66,9 @@ def auc_ci(y: np.ndarray, p: np.ndarray, *, alpha: float = 0.05) -> Estimate:
 
     Parameters
     ----------
-    y : array of 0/1
-        Outcomes (both classes present).
+    y : array-like
+        Outcomes (both classes present): bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Scores.
     alpha : float
@@ -88,7 +89,8 @@ def auc_ci(y: np.ndarray, p: np.ndarray, *, alpha: float = 0.05) -> Estimate:
     0.75
     """
     z = stats.norm.ppf(1 - check_alpha(alpha) / 2)
-    auc, var = _delong_auc_var(y, np.asarray(p, dtype=float)[None, :])
+    y, p = target_and_scores(y, p)
+    auc, var = _delong_auc_var(y, p[None, :])
     se = float(np.sqrt(var[0, 0]))
     return Estimate(
         float(auc[0]), float(max(auc[0] - z * se, 0.0)), float(min(auc[0] + z * se, 1.0)), len(y), "DeLong", 1 - alpha
@@ -100,8 +102,9 @@ def delong_test(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, *, alpha: float
 
     Parameters
     ----------
-    y : array of 0/1
-        Outcomes (both classes present).
+    y : array-like
+        Outcomes (both classes present): bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p_a, p_b : array of float
         Scores of the two models on the same rows.
     alpha : float
@@ -125,7 +128,8 @@ def delong_test(y: np.ndarray, p_a: np.ndarray, p_b: np.ndarray, *, alpha: float
     (0.0, 1.0)
     """
     z = stats.norm.ppf(1 - check_alpha(alpha) / 2)
-    aucs, cov = _delong_auc_var(np.asarray(y), np.vstack([p_a, p_b]))
+    y, p_a, p_b = target_and_scores(y, p_a, p_b)
+    aucs, cov = _delong_auc_var(y, np.vstack([p_a, p_b]))
     diff = float(aucs[0] - aucs[1])
     var = float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
     se = np.sqrt(max(var, 0.0))
@@ -156,8 +160,9 @@ def auc_permutation_test(y: np.ndarray, p: np.ndarray, *, n_permutations: int = 
 
     Parameters
     ----------
-    y : array of 0/1
-        Held-out outcomes (both classes present).
+    y : array-like
+        Held-out outcomes (both classes present): bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         The model's scores.
     n_permutations : int
@@ -184,7 +189,7 @@ def auc_permutation_test(y: np.ndarray, p: np.ndarray, *, n_permutations: int = 
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"n_permutations must be an integer of at least 1, got {n_permutations!r}")
-    y = np.asarray(y).astype(int)
+    y, p = target_and_scores(y, p)
     ranks = stats.rankdata(p)
     n1 = int(y.sum())
     n0 = len(y) - n1

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from ..reporting import ci, pct
 from ..schema import TARGET
 from .features import BROWSE, Stage, session_features, stage_frame
-from .models import make_models
+from .models import N_JOBS, TUNED, make_models, tuning_card
 from .roc import auc_permutation_test
 from .validation import ModelComparison, fit_and_validate
 
@@ -114,8 +114,34 @@ class StageReport:
         """Whether the permutation test rejects chance at 5% (``None`` when it was not run)."""
         return None if self.permutation is None else self.permutation["p_value"] < 0.05
 
+    def tuning_sentence(self) -> str:
+        """The tuned XGBoost's nested cross-validated AUC beside the untuned one, and its chosen settings.
+
+        Empty when the comparison has no tuned model.
+        """
+        c = self.comparison
+        if TUNED not in c.cv or TUNED not in c.pipelines:
+            return ""
+        card = tuning_card(c.pipelines[TUNED])
+        if card is None:
+            return ""
+        t = c.cv[TUNED].auc
+        text = (
+            f"**{TUNED}**: its settings are searched inside each training fold (successive halving over "
+            f"{card['n_candidates']} candidates, one of them the untuned settings), so its cross-validated ROC-AUC "
+            f"{t.estimate:.3f} ({ci(t.ci_low, t.ci_high, lambda x: f'{x:.3f}')}) is nested, not the search's own score"
+        )
+        if "xgboost" in c.cv:
+            text += f"; untuned xgboost: {c.cv['xgboost'].auc.estimate:.3f}"
+        chosen = ", ".join(f"{k} {v}" for k, v in card["chosen"].items())
+        source = "the untuned settings" if card["chosen"] == card["default_settings"] else chosen
+        text += f". Chosen on the training rows: {source}."
+        if card["machine_dependent"]:
+            text += " The search hit its time cap, so this choice depends on the machine's speed."
+        return text
+
     def sentences(self) -> list[str]:
-        """The best model and its comparison with the baseline; then its ceiling or its test against chance."""
+        """The best model against the baseline; its ceiling or its test against chance; the tuned model."""
         c = self.comparison
         best, d = c.holdout[c.best], c.vs_baseline
         text = (
@@ -146,10 +172,13 @@ class StageReport:
                     else "The model is **no better than chance** on this data."
                 )
             )
+        tuned = self.tuning_sentence()
+        if tuned:
+            out.append(tuned)
         return out
 
     def to_dict(self) -> dict:
-        """The stage's entry of the notebook's results (table, best, comparison, rows, ceilings, test)."""
+        """The stage's entry of the notebook's results (table, best, comparison, rows, ceilings, test, tuning)."""
         c = self.comparison
         out = {
             "table": c.table(),
@@ -162,6 +191,9 @@ class StageReport:
             out["share_of_observable_ceiling"] = self.share_of_ceiling
         if self.permutation is not None:
             out["permutation_test"] = self.permutation
+        tuning = tuning_card(c.pipelines[TUNED]) if TUNED in c.pipelines else None
+        if tuning is not None:
+            out["tuning"] = tuning
         return out
 
 
@@ -173,6 +205,9 @@ def evaluate_stage(
     seed: int = 0,
     models: dict[str, Pipeline] | None = None,
     n_jobs: int | None = None,
+    tuned: bool = True,
+    max_seconds: float | None = None,
+    target: str = TARGET,
 ) -> StageReport:
     """Fit, validate and measure the candidate models of a stage.
 
@@ -188,10 +223,18 @@ def evaluate_stage(
     seed : int
         Seed of the split, the folds and the models.
     models : dict, optional
-        Candidate pipelines by name (default :func:`~.models.make_models` of the stage's features).
+        Candidate pipelines by name (default :func:`~.models.make_models` of the stage's features,
+        with the stage's ``log_columns``, and the tuned XGBoost when ``tuned``).
     n_jobs : int, optional
         Threads of the models (see :func:`~.validation.fit_and_validate`; by default
         :data:`~.models.N_JOBS` for the models built here).
+    tuned : bool
+        Whether the default candidates include :data:`~.models.TUNED` (nested cross-validation:
+        its search runs inside every training fold).
+    max_seconds : float, optional
+        Wall-clock cap of each of the tuned model's searches (see :class:`~.models.TunedXGBoost`).
+    target : str
+        The outcome column.
 
     Returns
     -------
@@ -200,8 +243,25 @@ def evaluate_stage(
     """
     if not isinstance(stage, Stage):
         raise ValueError(f"stage must be a Stage (BROWSE or CART), got {stage!r}")
+    stage = stage.restricted_to(sessions)  # a dataset without some features fits on those it has
+    if models is None:
+        models = make_models(
+            stage.numeric,
+            stage.categorical,
+            seed,
+            n_jobs=N_JOBS if n_jobs is None else n_jobs,
+            log_columns=stage.log_columns,
+            tuned=tuned,
+            max_seconds=max_seconds,
+        )
     comparison = fit_and_validate(
-        stage_frame(sessions, stage), TARGET, stage.numeric, stage.categorical, seed=seed, models=models, n_jobs=n_jobs
+        stage_frame(sessions, stage, target=target),
+        target,
+        stage.numeric,
+        stage.categorical,
+        seed=seed,
+        models=models,
+        n_jobs=n_jobs,
     )
     ceilings = stage_ceilings(stage, comparison, truth)
     permutation = None
@@ -293,15 +353,16 @@ def shortcut_analysis(
     if not 0.5 < target < 1:
         raise ValueError(f"target must lie strictly between 0.5 and 1, got {target!r}")
     features = session_features(sessions)
+    browse = BROWSE.restricted_to(features)  # the browse features this dataset has
     auc = {}
     for label, extra in _SHORTCUTS:
-        numeric = list(BROWSE.numeric) + extra
-        model = make_models(numeric, BROWSE.categorical)["logistic_regression"]
+        numeric = list(browse.numeric) + extra
+        model = make_models(numeric, browse.categorical, log_columns=browse.log_columns)["logistic_regression"]
         comp = fit_and_validate(
-            features[BROWSE.features + extra + [TARGET]],
+            features[browse.features + extra + [TARGET]],
             TARGET,
             numeric,
-            BROWSE.categorical,
+            browse.categorical,
             seed=seed,
             folds=folds,
             models={"logistic_regression": model},

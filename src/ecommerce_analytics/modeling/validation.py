@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from ..metrics import Estimate
-from ._checks import binary_target, check_alpha, check_n_jobs
+from ._checks import binary_target, check_alpha, check_n_jobs, target_and_scores
 from .errors import ModelMismatchError
 from .models import N_JOBS, _fit, make_models
 from .roc import auc_ci, delong_test
@@ -140,8 +140,9 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
 
     Parameters
     ----------
-    y : array of 0/1
-        Outcomes.
+    y : array-like
+        Outcomes: bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Predicted probabilities.
 
@@ -155,6 +156,7 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
     >>> best_f1_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.7]))
     0.6
     """
+    y, p = target_and_scores(y, p)
     grid = np.unique(np.round(p, 4))
     if len(grid) > 400:
         grid = np.quantile(p, np.linspace(0.01, 0.99, 197))
@@ -171,8 +173,9 @@ def evaluate_holdout(
     ----------
     name : str
         The model's name.
-    y : array of 0/1
-        Held-out outcomes.
+    y : array-like
+        Held-out outcomes: bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Predicted probabilities.
     threshold : float

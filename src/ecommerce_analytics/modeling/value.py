@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..reporting import ci, num, pct, pp
-from ._checks import check_alpha
+from ._checks import check_alpha, target_and_scores
 from .validation import ModelComparison
 
 __all__ = [
@@ -52,8 +52,9 @@ def value_curve(
 
     Parameters
     ----------
-    y : array of 0/1
-        Held-out outcomes.
+    y : array-like
+        Held-out outcomes: bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Predicted purchase probabilities.
     order_value : array of float
@@ -99,8 +100,7 @@ def value_curve(
         raise ValueError(f"offer_cost must be at least 0, got {offer_cost!r}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise ValueError(f"n_boot must be an integer of at least 1, got {n_boot!r}")
-    y = np.asarray(y).astype(int)
-    order_value = np.asarray(order_value, dtype=float)
+    y, p, order_value = target_and_scores(y, p, order_value)
     gain = (1 - y) * uplift * margin * order_value - offer_cost
     thresholds = np.linspace(0.0, 1.0, 51) if thresholds is None else np.asarray(thresholds)
     rng = np.random.default_rng(seed)
@@ -135,8 +135,9 @@ def gain_curve(y: np.ndarray, p: np.ndarray, points: int = 20) -> pd.DataFrame:
 
     Parameters
     ----------
-    y : array of 0/1
-        Outcomes (the positives are what is looked for).
+    y : array-like
+        Outcomes (the positives are what is looked for): bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Scores, highest targeted first.
     points : int
@@ -154,8 +155,8 @@ def gain_curve(y: np.ndarray, p: np.ndarray, points: int = 20) -> pd.DataFrame:
     """
     if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 1:
         raise ValueError(f"points must be an integer of at least 1, got {points!r}")
-    y = np.asarray(y).astype(int)
-    order = np.argsort(-np.asarray(p), kind="stable")
+    y, p = target_and_scores(y, p)
+    order = np.argsort(-p, kind="stable")
     cum = np.cumsum(y[order]) / max(y.sum(), 1)
     shares = np.linspace(1 / points, 1, points)
     idx = np.maximum((shares * len(y)).astype(int) - 1, 0)
@@ -227,8 +228,9 @@ def _value_terms(
     y: np.ndarray, p: np.ndarray, order_value: np.ndarray, threshold: float, margin: float, offer_cost: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row value of a win back (``margin * order value`` of targeted non-buyers) and per-row offer cost."""
-    target = np.asarray(p) < threshold
-    won = np.where(target, (1 - np.asarray(y).astype(int)) * margin * np.asarray(order_value, dtype=float), 0.0)
+    y, p, order_value = target_and_scores(y, p, order_value)
+    target = p < threshold
+    won = np.where(target, (1 - y) * margin * order_value, 0.0)
     return won, np.where(target, float(offer_cost), 0.0)
 
 
@@ -242,8 +244,9 @@ def break_even_win_back(
 
     Parameters
     ----------
-    y : array of 0/1
-        Outcomes.
+    y : array-like
+        Outcomes: bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Predicted purchase probabilities.
     order_value : array of float
@@ -352,8 +355,9 @@ def win_back_sensitivity(
 
     Parameters
     ----------
-    y : array of 0/1
-        Held-out outcomes.
+    y : array-like
+        Held-out outcomes: bools, 0/1 numbers or yes/no,
+        true/false strings (any case); anything else raises a one-line ``ValueError``.
     p : array of float
         Predicted purchase probabilities.
     order_value : array of float
@@ -399,7 +403,7 @@ def win_back_sensitivity(
     rates = [_check_rate("win_backs", w, low_open=True) for w in win_backs]
     if not rates:
         raise ValueError("win_backs must hold at least one rate")
-    y = np.asarray(y).astype(int)
+    y, p, order_value = target_and_scores(y, p, order_value)
     won, cost = _value_terms(y, p, order_value, threshold, margin, offer_cost)
     all_won, all_cost = _value_terms(y, p, order_value, np.inf, margin, offer_cost)
     n = len(y)

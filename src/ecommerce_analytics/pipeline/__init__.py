@@ -158,10 +158,16 @@ def _prepare(run: Run, say: Callable[[str], None]) -> None:
     """Before the first notebook: clear dead staging folders, simulate once, check PNG export."""
     for stale in remove_stale_staging():
         say(f"removed {stale}, left by a run that was killed")
-    if run.is_simulated:  # simulate once; every notebook reads the stored run
-        from ..sources import prepare_source
+    from ..sources import prepare_source
 
-        prepare_source(run.source, n_sessions=run.n_sessions, seed=run.seed)
+    # Simulate once (every notebook reads the stored run), or read a file once: a file that
+    # cannot be used (or a mapping that does not fit it) stops the report before any notebook.
+    data = prepare_source(run.source, n_sessions=run.n_sessions, seed=run.seed, columns=run.column_map)
+    if not run.is_simulated:
+        report = data.loaded.report
+        say(f"{run.label}: {report.rows_kept:,} of {report.rows_in:,} rows kept")
+        if report.missing_columns:
+            say("optional columns not in the data (their analyses are skipped): " + ", ".join(report.missing_columns))
     from ..viz import static_export_available
 
     if not static_export_available():

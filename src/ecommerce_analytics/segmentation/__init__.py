@@ -59,7 +59,7 @@ from .profiles import (
     strategic_notes,
 )
 from .results import SegmentationResults
-from .study import SegmentationStudy, study
+from .study import SegmentationStudy, at_scale, study
 
 __all__ = [
     "FEATURE_LABELS",
@@ -110,4 +110,5 @@ __all__ = [
     "SegmentationResults",
     "SegmentationStudy",
     "study",
+    "at_scale",
 ]

@@ -87,16 +87,52 @@ def rfm_groups(rfm: pd.DataFrame) -> pd.DataFrame:
 class RfmReadout:
     """RFM scores of every customer and the summary of their groups.
 
+    Built from the per-customer scores (``rfm``), or, for a large source whose customers stay in
+    the engine, from the groups and four summaries (``rfm=None``; see
+    :func:`ecommerce_analytics.scale.rfm_readout_in_engine`).
+
     Attributes
     ----------
-    rfm : DataFrame
-        :func:`~ecommerce_analytics.transactions.rfm_scores` output.
+    rfm : DataFrame or None
+        :func:`~ecommerce_analytics.transactions.rfm_scores` output (None when computed in an engine).
     groups : DataFrame
         :func:`rfm_groups` of it.
+    frequency_scores : Series or None
+        The F score of each number of sessions (from ``rfm`` when given).
+    never_bought : float or None
+        Share of customers without revenue.
+    mean_monetary : float or None
+        Mean revenue per customer.
+    min_buyer_m : int or None
+        The lowest M score of a customer with revenue (None without buyers or M scores).
     """
 
-    rfm: pd.DataFrame
+    rfm: pd.DataFrame | None
     groups: pd.DataFrame
+    frequency_scores: pd.Series | None = None
+    never_bought: float | None = None
+    mean_monetary: float | None = None
+    min_buyer_m: int | None = None
+
+    def __post_init__(self) -> None:
+        rfm = self.rfm
+        if rfm is None:
+            return
+        buyers = rfm[rfm.monetary > 0]
+        if "F" in rfm.columns:
+            f_of = rfm.groupby("frequency").F.first()
+        elif rfm.frequency.nunique() == 1:  # one number of sessions: F is 3 for everyone
+            f_of = pd.Series([3], index=[rfm.frequency.iloc[0]])
+        else:
+            f_of = None
+        derived = {
+            "frequency_scores": f_of,
+            "never_bought": float((rfm.monetary <= 0).mean()),
+            "mean_monetary": float(rfm.monetary.mean()),
+            "min_buyer_m": int(buyers.M.min()) if "M" in rfm.columns and not buyers.empty else None,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def sentence(self) -> str:
         """The largest group, what Champions spend, and how frequency maps to F (or why it says nothing).
@@ -108,8 +144,11 @@ class RfmReadout:
         >>> RfmReadout(rfm, rfm_groups(rfm)).sentence()[:48]
         'Every customer has exactly one session here, so '
         """
-        rfm, groups = self.rfm, self.groups
-        if rfm.frequency.nunique() == 1:
+        groups = self.groups
+        f_of = self.frequency_scores
+        if f_of is None:
+            raise ValueError("RfmReadout.sentence needs the F scores (rfm_scores output, or frequency_scores)")
+        if len(f_of) == 1:
             return (
                 "Every customer has exactly one session here, so frequency carries no information (it scores 3 for "
                 "everyone) and RFM reduces to recency and money." + self.no_buyer_sentence()
@@ -117,11 +156,10 @@ class RfmReadout:
         top = groups.iloc[0]
         champions = (
             f" Champions average {num(groups.avg_revenue['Champions'])} of revenue against "
-            f"{num(rfm.monetary.mean())} for all customers."
+            f"{num(self.mean_monetary)} for all customers."
             if "Champions" in groups.index
             else ""
         )
-        f_of = rfm.groupby("frequency").F.first()
         return (
             f"The largest RFM group is **{groups.index[0]}** ({pct(top.share)} of customers).{champions}"
             f"{self.no_buyer_sentence()} Frequency scores by number of sessions: "
@@ -143,16 +181,15 @@ class RfmReadout:
          M = 4 or more and the rules place every buyer in Champions, Loyal or Big spenders first. These customers
          visit but have not bought yet: their lever is a first purchase, not retention.
         """
-        rfm, groups = self.rfm, self.groups
+        groups = self.groups
         empty = [str(g) for g in groups.index[groups.buyers == 0]]
-        buyers = rfm[rfm.monetary > 0]
-        if not empty or buyers.empty or "M" not in rfm.columns:
+        if not empty or self.min_buyer_m is None:
             return ""
         names = empty[0] if len(empty) == 1 else ", ".join(empty[:-1]) + " and " + empty[-1]
         return (
             f" {names} {'holds' if len(empty) == 1 else 'hold'} no buyer (revenue 0): "
-            f"{pct((rfm.monetary <= 0).mean())} of customers have not bought, so one purchase already scores "
-            f"M = {int(buyers.M.min())} or more and the rules place every buyer in Champions, Loyal or Big spenders "
+            f"{pct(self.never_bought)} of customers have not bought, so one purchase already scores "
+            f"M = {self.min_buyer_m} or more and the rules place every buyer in Champions, Loyal or Big spenders "
             "first. These customers visit but have not bought yet: their lever is a first purchase, not retention."
         )
 
@@ -344,13 +381,19 @@ class WeeklyReadout:
         }
 
 
-def cohort_readout(sessions: pd.DataFrame) -> RetentionReadout | WeeklyReadout:
+def cohort_readout(
+    sessions: pd.DataFrame, *, retention: pd.DataFrame | None = None
+) -> RetentionReadout | WeeklyReadout:
     """Weekly cohorts and repeat purchases when customers return; conversion by week when none does.
 
     Parameters
     ----------
     sessions : DataFrame
         Sessions under the data contract (``user_id``, ``purchase_date``, ``age``, ``purchase_decision``).
+    retention : DataFrame, optional
+        The weekly cohort retention computed elsewhere (in an engine on all of a large source's
+        customers, :func:`ecommerce_analytics.scale.cohort_retention_in_engine`); from ``sessions``
+        otherwise.
 
     Returns
     -------
@@ -373,7 +416,7 @@ def cohort_readout(sessions: pd.DataFrame) -> RetentionReadout | WeeklyReadout:
         first, later = by_age.iloc[0], by_age.iloc[1:]
         difference = rate_difference(int(later.successes.sum()), int(later.n.sum()), int(first.successes), int(first.n))
         return RetentionReadout(
-            retention=cohort_retention(sessions),
+            retention=cohort_retention(sessions) if retention is None else retention,
             by_age=by_age,
             difference=difference,
             repeat=repeat_purchase_curve(sessions, max_purchases=3),  # purchases: sessions with purchase_decision = 1

@@ -85,7 +85,8 @@ def demographic_screen(sessions: pd.DataFrame, *, top_locations: int = 10, alpha
     Parameters
     ----------
     sessions : DataFrame
-        Sessions with ``age``, ``gender``, ``income_level``, ``location`` and ``purchase_decision``.
+        Sessions with ``purchase_decision`` and any of ``age``, ``gender``, ``income_level`` and
+        ``location`` (those present are screened).
     top_locations : int, default 10
         Locations kept by name.
     alpha : float, default 0.05
@@ -111,12 +112,16 @@ def demographic_screen(sessions: pd.DataFrame, *, top_locations: int = 10, alpha
         raise ValueError(f"demographic_screen: top_locations must be an integer >= 1, got {top_locations!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"demographic_screen: alpha must be in (0, 1), got {alpha!r}")
-    missing = [c for c in ("age", "gender", "income_level", "location") if c not in sessions.columns]
-    if missing:
-        raise ValueError(f"demographic_screen: sessions lacks column(s) {', '.join(map(repr, missing))}")
-    top = sessions.location.value_counts().head(top_locations).index
-    demo = sessions.assign(
-        age_group=age_group(sessions.age),
-        top_location=sessions.location.where(sessions.location.isin(top), "other"),
-    )
-    return DemographicScreen(conversion_screen(demo, list(DEMOGRAPHIC_VARIABLES), alpha=alpha))
+    sources = {"age_group": "age", "gender": "gender", "income_level": "income_level", "top_location": "location"}
+    present = [v for v in DEMOGRAPHIC_VARIABLES if sources[v] in sessions.columns]
+    if not present:
+        raise ValueError(
+            "demographic_screen: sessions has none of the columns 'age', 'gender', 'income_level', 'location'"
+        )
+    demo = sessions
+    if "age" in sessions:
+        demo = demo.assign(age_group=age_group(sessions.age))
+    if "location" in sessions:
+        top = sessions.location.value_counts().head(top_locations).index
+        demo = demo.assign(top_location=sessions.location.where(sessions.location.isin(top), "other"))
+    return DemographicScreen(conversion_screen(demo, present, alpha=alpha))

@@ -109,7 +109,7 @@ class SegmentationStudy:
         """The question, the answer with its key numbers, and what to do."""
         p = self.profiles.table
         best, worst = p.loc[p.conversion.idxmax()], p.loc[p.conversion.idxmin()]
-        never = float((self.rfm.rfm.monetary <= 0).mean())
+        never = self.rfm.never_bought
         if self.cohorts.users_return:
             back = self.cohorts.to_dict()
             returning = (
@@ -166,8 +166,37 @@ def _action(note: str) -> str:
     return action + ("; test a coupon" if "coupon test" in note else "")
 
 
+def at_scale(data: Any) -> dict[str, Any]:
+    """For a large source, the RFM readout and the weekly cohort retention computed in DuckDB on all its sessions.
+
+    Parameters
+    ----------
+    data : SourceData
+        The run's data (``run.load()``).
+
+    Returns
+    -------
+    dict
+        ``{}`` for data in memory; for a large source (a Parquet folder) ``rfm`` and
+        ``retention``, the keyword arguments of :func:`study`.
+    """
+    if getattr(data, "dataset", None) is None:
+        return {}
+    from .. import scale
+
+    with data.engine("duckdb") as engine:
+        return {"rfm": scale.rfm_readout_in_engine(engine), "retention": scale.cohort_retention_in_engine(engine)}
+
+
 def study(
-    sessions: pd.DataFrame, *, truth: Any = None, k_range: range = range(2, 9), n_boot: int = 20, random_state: int = 0
+    sessions: pd.DataFrame,
+    *,
+    truth: Any = None,
+    k_range: range = range(2, 9),
+    n_boot: int = 20,
+    random_state: int = 0,
+    rfm: RfmReadout | None = None,
+    retention: pd.DataFrame | None = None,
 ) -> SegmentationStudy:
     """Fit the segmenter and compute every readout of the segmentation report.
 
@@ -182,6 +211,11 @@ def study(
     n_boot : int, default 20
         Bootstrap resamples of the stability check.
     random_state : int, default 0
+    rfm : RfmReadout, optional
+        Computed elsewhere, e.g. in an engine on all of a large source's customers
+        (:func:`at_scale`); from ``sessions`` otherwise.
+    retention : DataFrame, optional
+        The weekly cohort retention computed elsewhere (likewise).
 
     Returns
     -------
@@ -199,8 +233,8 @@ def study(
         stability=stability_readout(segmenter, base.features),
         profiles=profile_readout(segmenter.profiles_, base.overall),
         personas=persona_readout(segmenter, base.personas),
-        rfm=rfm_readout(sessions),
+        rfm=rfm_readout(sessions) if rfm is None else rfm,
         demographics=demographic_screen(sessions),
         discounts=discount_readout(sessions, segmenter.segments_, segmenter.names_, offer_effect=base.offer_effect),
-        cohorts=cohort_readout(sessions),
+        cohorts=cohort_readout(sessions, retention=retention),
     )
