@@ -58,7 +58,7 @@ report-kaggle: setup ## The same report on the Kaggle file (KAGGLE_CSV=path; get
 	@test -n "$(KAGGLE_CSV)" || { echo "error: no Kaggle file: run \`$(CLI) fetch-kaggle\` or pass KAGGLE_CSV=path" >&2; exit 2; }
 	$(CLI) report --source $(KAGGLE_CSV)
 
-test: setup ## Run the whole test suite (what CI runs; notebook runs once per session): under 5 minutes
+test: setup ## Run the whole test suite (what CI runs; each notebook run once per session, Spark included): about 7 minutes
 	$(BIN)/python -m pytest
 
 lint: setup ## ruff check and ruff format --check (rules in pyproject.toml); CI runs it before the tests

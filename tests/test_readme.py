@@ -59,9 +59,7 @@ def test_the_own_data_worked_example_runs_every_notebook_through_the_mapping(tmp
     assert "Column mapping applied: 'customer_id' -> user_id" in out
     assert "Optional columns not in the data (analyses that need them are skipped): product_id, payment_method" in out
     # The report command, with its outputs in the temporary folder (the CLI writes into the project).
-    assert (
-        commands[1] == "ecommerce-analytics report --source shop.csv --mapping shop.toml --notebooks 01 02 03".split()
-    )
+    assert commands[1] == "ecommerce-analytics report --source shop.csv --mapping shop.toml".split()
     from ecommerce_analytics.data.mapping import read_column_map
 
     run = Run(

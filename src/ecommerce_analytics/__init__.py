@@ -12,6 +12,8 @@ Module map (dependencies point downwards only; a subpackage groups one concern's
                              ``PredictionResults``, ``TestingResults``, ``RecommendationsResults``)
 - ``viz/``                   the Plotly theme, ``show`` (interactive + PNG, figure ids) and generic charts;
                              one module of figure functions per notebook
+- ``scale``                  notebook 01's and 02's aggregates (product metrics, funnel, RFM, cohort
+                             retention) computed in an engine on a large source (``sql/metrics/``)
 - ``metrics``, ``transactions``, ``experiments/``, ``sequential``, ``calibration``, ``causal``, ``treatments``
                              product metrics; RFM, cohorts and repeat purchases from any transaction log;
                              A/B test statistics (design, tests, ratio metrics, CUPED, bootstrap,
@@ -22,10 +24,12 @@ Module map (dependencies point downwards only; a subpackage groups one concern's
                              critical values and intervals, score tests, parameter validation
 - ``reporting``, ``run``     results envelopes and ``NotebookResults``, sentence formatting; one ``Run``
                              (source, name, label and every path of a run)
-- ``sources``, ``data/``, ``simulate``, ``database``
+- ``sources``, ``data/``, ``simulate``, ``database``, ``engines/``
                              the data of a run; reading and validating files under the contract
-                             (encoding, header, cell rules, report, Kaggle download); the simulator with
-                             its truth; SQLite and the SQL library
+                             (encoding, header, column mapping, cell rules, report, Parquet datasets in
+                             batches, Kaggle download); the simulator with its truth (in memory, or to
+                             Parquet in chunks); SQLite and the SQL library; the SQL engines (SQLite,
+                             DuckDB, Spark SQL) behind one interface, SQLGlot transpiling
 - ``schema``, ``paths``, ``config``, ``precision``
                              the data contract, the project's locations, run defaults, and the stated
                              precision of committed numbers
