@@ -160,3 +160,18 @@ def test_cli_validate_takes_map_flags_and_a_mapping_file(shop_csv, tmp_path, cap
     assert "error: --map: 'user' is not a contract column" in capsys.readouterr().err
     assert main(["-q", "build-db", "--map", "user_id=x"]) == 2  # the simulator needs no mapping
     assert "--source FILE" in capsys.readouterr().err
+
+
+def test_a_notebook_whose_core_columns_are_missing_is_skipped_with_one_sentence(tmp_path, sim, capsys):
+    """Only the required columns and the cart flag: notebooks 01, 02, 04 and 05 skip, each saying why."""
+    from ecommerce_analytics.pipeline import notebook_skip
+
+    path = tmp_path / "thin.csv"
+    sim.sessions[["user_id", "purchase_date", "purchase_decision"]].to_csv(path, index=False)
+    assert main(["-q", "report", "--source", str(path), "--notebooks", "01", "02", "04", "05"]) == 0
+    out = capsys.readouterr().out
+    assert "01_exploratory_data_analysis skipped: the cart funnel needs add_to_cart" in out
+    assert "02_customer_segmentation skipped: behavioural segmentation (pages, time per page, price and age)" in out
+    assert "05_business_recommendations skipped: it reads the results of 01_exploratory_data_analysis" in out
+    have = ["user_id", "purchase_date", "purchase_decision", "add_to_cart"]
+    assert notebook_skip("03_purchase_prediction", have) is None  # the cart stage can run on what it has

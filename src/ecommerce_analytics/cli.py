@@ -558,8 +558,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"\nDatabase: {where} ({len(results)} SQL queries run on {engine_name})")
     print(
         f"Sessions {int(overall.sessions):,} | users {int(overall.users):,} | conversion "
-        f"{overall.conversion_rate:.1%} | cart abandonment {overall.cart_abandonment_rate:.1%} | "
-        f"average order value {overall.avg_order_value:,.2f} | bounce rate {overall.bounce_rate:.1%}"
+        f"{_metric(overall.conversion_rate, '.1%')} | cart abandonment {_metric(overall.cart_abandonment_rate, '.1%')} | "
+        f"average order value {_metric(overall.avg_order_value, ',.2f')} | "
+        f"bounce rate {_metric(overall.bounce_rate, '.1%')}"
     )
     if sim is not None:
         t = sim.truth
@@ -573,6 +574,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"\nNotebooks ({run.name} run):")
         for nb_path, html, (stem, secs) in zip(done.notebooks, done.html, done.seconds.items(), strict=True):
             print(f"  {stem}: {secs:.1f} s -> {_rel(nb_path)} | {_rel(html)}")
+        for sentence in done.skipped.values():
+            print(f"  {sentence}")
         print(f"Results JSON: {_rel(run.results_dir)}")
         if run.is_default and not args.notebooks:
             stale = write_docs()
@@ -581,6 +584,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             )
     progress("done")
     return 0
+
+
+def _metric(value: object, spec: str) -> str:
+    """A headline metric, or "n/a" where the data lack its column (the query answers NULL)."""
+    return "n/a" if value is None or value != value else format(value, spec)
 
 
 def _rel(path: Path) -> str:

@@ -39,6 +39,8 @@ __all__ = [
     "NotebookError",
     "ReportInterrupted",
     "RunResult",
+    "NOTEBOOK_NEEDS",
+    "notebook_skip",
     "CELL_TIMEOUT",
     "OUTPUTS_TAG",
     "PLOTLY_MIME",
@@ -54,9 +56,55 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+#: The analyses (:data:`~ecommerce_analytics.schema.ANALYSES`) each notebook cannot do without;
+#: its other analyses skip themselves, cell by cell, when the data lack their columns. Notebook 05
+#: reads the results of 01-04.
+NOTEBOOK_NEEDS: dict[str, tuple[str, ...]] = {
+    "01": ("funnel", "revenue", "discounts", "engagement"),
+    "02": ("segments", "revenue", "discounts"),
+    "03": ("funnel",),
+    "04": ("discounts",),
+    "05": (),
+}
+
+
+def notebook_skip(stem: str, columns: Sequence[str], skipped: Sequence[str] = ()) -> str | None:
+    """The one sentence that says why a notebook is skipped on data with these columns, or None.
+
+    Parameters
+    ----------
+    stem : str
+        The notebook's file stem (``01_exploratory_data_analysis``).
+    columns : sequence of str
+        The columns of the run's validated sessions.
+    skipped : sequence of str
+        Stems of the notebooks skipped before it (notebook 05 needs the results of 01-04).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> notebook_skip("03_purchase_prediction", ["user_id", "purchase_date", "purchase_decision"])
+    '03_purchase_prediction skipped: the cart funnel needs add_to_cart, which this dataset does not have.'
+    >>> notebook_skip("05_business_recommendations", [], ["01_exploratory_data_analysis"])
+    '05_business_recommendations skipped: it reads the results of 01_exploratory_data_analysis, which was skipped.'
+    """
+    from ..schema import skip_sentence
+
+    if stem.startswith("05") and skipped:
+        return f"{stem} skipped: it reads the results of {', '.join(skipped)}, which was skipped."
+    for analysis in NOTEBOOK_NEEDS.get(stem[:2], ()):
+        reason = skip_sentence(analysis, columns)
+        if reason:
+            return f"{stem} skipped: {reason.removeprefix('Skipped: ')}"
+    return None
+
+
 @dataclass
 class RunResult:
-    """Where a run put its outputs, and how long each notebook took."""
+    """Where a run put its outputs, how long each notebook took, and which were skipped and why."""
 
     run: Run
     report_dir: Path
@@ -65,6 +113,7 @@ class RunResult:
     results: list[Path] = field(default_factory=list)
     models: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def notebook_paths(selection: Sequence[str] | None = None, folder: Path = paths.NOTEBOOKS_DIR) -> list[Path]:
@@ -132,10 +181,15 @@ def run_report(
     say = progress or (lambda _m: None)
     result = RunResult(run, run.report_dir)
     selected = notebook_paths(notebooks, Path(notebooks_dir))
-    _prepare(run, say)
+    columns = _prepare(run, say)
     for i, path in enumerate(selected, 1):
         start = time.perf_counter()
         step = f"[{i}/{len(selected)}] {path.stem}"
+        reason = notebook_skip(path.stem, columns, list(result.skipped))
+        if reason:
+            result.skipped[path.stem] = reason
+            say(f"{step}: {reason}")
+            continue
         say(f"{step}: executing")
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
         try:
@@ -154,8 +208,8 @@ def run_report(
     return result
 
 
-def _prepare(run: Run, say: Callable[[str], None]) -> None:
-    """Before the first notebook: clear dead staging folders, simulate once, check PNG export."""
+def _prepare(run: Run, say: Callable[[str], None]) -> list[str]:
+    """Before the first notebook: clear dead staging folders, simulate once, check PNG export; the data's columns."""
     for stale in remove_stale_staging():
         say(f"removed {stale}, left by a run that was killed")
     from ..sources import prepare_source
@@ -175,6 +229,7 @@ def _prepare(run: Run, say: Callable[[str], None]) -> None:
             "no Chromium-based browser found: figures get no static PNG, so GitHub will not show them "
             "(Debian: apt-get install chromium)"
         )
+    return list(data.sessions.columns)
 
 
 def _publish(staging: Path, path: Path, run: Run, result: RunResult, in_place: bool) -> None:
