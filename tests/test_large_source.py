@@ -67,3 +67,12 @@ def test_notebook_01_and_02_aggregates_come_from_all_sessions_not_the_sample(dat
     assert scale02["rfm"].sentence() == seg.rfm_readout(full).sentence()
     assert int(scale02["retention"].users.sum()) == full.user_id.nunique()
     assert explore.at_scale(sources.load_source("simulated", n_sessions=300, seed=1, use_store=False)) == {}
+
+
+def test_a_model_card_of_a_large_source_hashes_the_rows_it_trained_on(dataset):
+    from ecommerce_analytics.modeling import data_fingerprint
+
+    data = sources.load_source(str(dataset))
+    digest = data_fingerprint(str(dataset), data.sessions, simulated=False)  # a folder: no file to hash
+    assert len(digest) == 16
+    assert digest != data_fingerprint(str(dataset), data.sessions.iloc[1:], simulated=False)

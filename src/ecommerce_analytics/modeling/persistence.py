@@ -483,28 +483,31 @@ EXCLUDED_FEATURES = ("abandoned_cart", "add_to_cart")
 
 
 def data_fingerprint(source: str, sessions: pd.DataFrame, *, simulated: bool) -> str:
-    """The data hash a model card records: the file's sha256, or a hash of the simulated rows.
+    """The data hash a model card records: the file's sha256, or a hash of the rows trained on.
+
+    The rows are hashed for simulated data and for a large source (a Parquet folder), whose
+    models train on a sample of it.
 
     Parameters
     ----------
     source : str
-        The run's source (a file path unless ``simulated``).
+        The run's source (a file or folder path unless ``simulated``).
     sessions : DataFrame
-        The sessions (hashed when ``simulated``).
+        The sessions (hashed when ``simulated`` or when ``source`` is a folder).
     simulated : bool
         Whether the sessions come from the simulator.
 
     Returns
     -------
     str
-        64 hex digits for a file, 16 for simulated rows.
+        64 hex digits for a file, 16 for hashed rows.
 
     Examples
     --------
     >>> len(data_fingerprint("simulated", pd.DataFrame({"a": [1, 2]}), simulated=True))
     16
     """
-    if simulated:
+    if simulated or Path(source).is_dir():
         return format(int(pd.util.hash_pandas_object(sessions, index=False).sum()) % (1 << 64), "016x")
     return file_sha256(source)
 
