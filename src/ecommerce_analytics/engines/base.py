@@ -74,6 +74,33 @@ class Engine(ABC):
         self._tables: list[str] = []
         self._closed = False
 
+    def _attach(self, database: object, parquet: object, frames: object, workdir: object) -> None:
+        """Hold the one source given: a SQLite file (copied to Parquet in ``workdir``), a Parquet folder or frames.
+
+        Engines that read Parquet and frames implement :meth:`_add_parquet` and :meth:`_add_frame`.
+        """
+        from pathlib import Path
+
+        from .sources import prepare_frames, sqlite_to_parquet
+
+        if database is not None:
+            Engine.__init__(self, f"SQLite file {database}")
+            sqlite_to_parquet(database, Path(workdir) / "parquet")
+            self._add_parquet(Path(workdir) / "parquet")
+        elif parquet is not None:
+            Engine.__init__(self, f"Parquet folder {parquet}")
+            self._add_parquet(parquet)
+        else:
+            Engine.__init__(self, "pandas frames")
+            for table, frame in prepare_frames(frames).items():
+                self._add_frame(table, frame)
+
+    def _add_parquet(self, folder: object) -> None:  # pragma: no cover - overridden where used
+        raise NotImplementedError
+
+    def _add_frame(self, table: str, frame: pd.DataFrame) -> None:  # pragma: no cover - overridden where used
+        raise NotImplementedError
+
     def run(self, sql: str, *, dialect: str | None = "sqlite") -> pd.DataFrame:
         """Execute one query and return its result.
 

@@ -13,7 +13,7 @@ import pandas as pd
 from ..database import QueryError
 from ..schema import TABLE_NAME
 from .base import Engine, EngineUnavailableError, one_line
-from .sources import parquet_tables, prepare_frames, sqlite_to_parquet
+from .sources import parquet_tables
 
 __all__ = ["DuckDBEngine"]
 
@@ -79,21 +79,14 @@ class DuckDBEngine(Engine):
             config["threads"] = threads
         try:
             self._con = duckdb.connect(":memory:", config=config)
-            if database is not None:
-                super().__init__(f"SQLite file {database}")
-                sqlite_to_parquet(database, self._tmp / "parquet")
-                self._add_parquet(self._tmp / "parquet")
-            elif parquet is not None:
-                super().__init__(f"Parquet folder {parquet}")
-                self._add_parquet(parquet)
-            else:
-                super().__init__("pandas frames")
-                for table, frame in prepare_frames(frames).items():
-                    self._con.register(table, frame)
-                    self._tables.append(table)
+            self._attach(database, parquet, frames, self._tmp)
         except BaseException:
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise
+
+    def _add_frame(self, table: str, frame: pd.DataFrame) -> None:
+        self._con.register(table, frame)
+        self._tables.append(table)
 
     def _add_parquet(self, folder: str | os.PathLike) -> None:
         for table, where in parquet_tables(folder).items():

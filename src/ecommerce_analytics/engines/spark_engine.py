@@ -18,7 +18,7 @@ import pandas as pd
 from ..database import QueryError
 from ..schema import TABLE_NAME
 from .base import Engine, EngineUnavailableError, one_line
-from .sources import parquet_tables, prepare_frames, sqlite_to_parquet
+from .sources import parquet_tables
 
 __all__ = ["SparkEngine", "check_spark_available", "local_session", "QUICK_START"]
 
@@ -203,21 +203,14 @@ class SparkEngine(Engine):
         self._owns_session = spark is None
         try:
             self._spark = spark if spark is not None else local_session(master)
-            if database is not None:
-                super().__init__(f"SQLite file {database}")
-                sqlite_to_parquet(database, self._tmp / "parquet")
-                self._add_parquet(self._tmp / "parquet")
-            elif parquet is not None:
-                super().__init__(f"Parquet folder {parquet}")
-                self._add_parquet(parquet)
-            else:
-                super().__init__("pandas frames")
-                for table, frame in prepare_frames(frames).items():
-                    with _quiet_pandas_warning():
-                        self._view(table, self._spark.createDataFrame(frame))
+            self._attach(database, parquet, frames, self._tmp)
         except BaseException:
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise
+
+    def _add_frame(self, table: str, frame: pd.DataFrame) -> None:
+        with _quiet_pandas_warning():
+            self._view(table, self._spark.createDataFrame(frame))
 
     def _view(self, table: str, frame: Any) -> None:
         frame.createOrReplaceTempView(table)
